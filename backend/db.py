@@ -1,0 +1,45 @@
+"""The async engine and session factory."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from backend.config import Settings
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # WAL lets readers go on while one writer commits; busy_timeout makes a second writer
+    # wait for the lock instead of failing at once; SQLite checks foreign keys only when asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(settings: Settings, **options: Any) -> AsyncEngine:
+    url = sa.make_url(settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 10)
+        options.setdefault("pool_pre_ping", True)
+    engine = create_async_engine(url, echo=settings.echo_sql, **options)
+    if url.get_backend_name() == "sqlite":
+        sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    return engine
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    # Objects stay readable after COMMIT: the resolver builds its result after the transaction.
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

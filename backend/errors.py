@@ -1,0 +1,75 @@
+"""Domain errors: what can go wrong in business terms, with stable codes.
+
+Services raise these; the GraphQL layer turns them into typed results
+(`ValidationFailed`, `NotFound`, `PermissionDenied`, `Conflict`). They never speak HTTP.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """One problem with one input field; `field` is a dotted path such as `inKind.0.unit`."""
+
+    field: str
+    code: str
+    message: str
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class PermissionDenied(DomainError):
+    code = "PERMISSION_DENIED"
+
+
+class Unauthenticated(PermissionDenied):
+    """The request carries no valid token and the action needs one."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+class StaleVersion(Conflict):
+    """Someone changed the record since the caller read it."""
+
+    code = "STALE_VERSION"
+
+
+class InvalidTransition(Conflict):
+    code = "INVALID_TRANSITION"
+
+
+class InvalidInput(DomainError):
+    code = "INVALID_INPUT"
+
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        fields = ", ".join(issue.field for issue in issues)
+        super().__init__(f"Invalid input: {fields}.")
+        self.issues = issues
+
+
+# Stable codes carried by FieldIssue.code; the portal maps them to messages of its own.
+REQUIRED = "REQUIRED"
+TOO_LONG = "TOO_LONG"
+NOT_POSITIVE = "NOT_POSITIVE"
+UNKNOWN_CODE = "UNKNOWN_CODE"
+BAD_RANGE = "BAD_RANGE"
+BAD_FORMAT = "BAD_FORMAT"
+TOO_PRECISE = "TOO_PRECISE"
+DUPLICATE = "DUPLICATE"
+NOT_ALLOWED = "NOT_ALLOWED"

@@ -1,0 +1,54 @@
+"""Per-operation context: who is acting, a read session, loaders, and the write transaction."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.fastapi import BaseContext
+
+from backend.actors import Actor
+from backend.config import Settings
+from backend.db import SessionFactory
+from backend.graphql.loaders import Loaders
+
+
+class Context(BaseContext):
+    def __init__(
+        self, *, settings: Settings, session_factory: SessionFactory, actor: Actor
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session_factory = session_factory
+        self.actor = actor
+        self.request_id = uuid.uuid4().hex
+        self._session: AsyncSession | None = None
+        # One AsyncSession cannot run two statements at once, and sibling resolvers (and
+        # loaders) run concurrently: every read takes this lock.
+        self._read_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """The operation's read session, one statement at a time."""
+        async with self._read_lock:
+            if self._session is None:
+                self._session = self.session_factory()
+            yield self._session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One mutation, one transaction: COMMIT on leaving the block, ROLLBACK on error."""
+        async with self.session_factory() as session, session.begin():
+            yield session
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.actor, self.reading)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self.__dict__.pop("loaders", None)

@@ -1,0 +1,56 @@
+"""The domain's enumerations as GraphQL enums (the same members, documented)."""
+
+import strawberry
+
+from backend import models
+
+CoalitionKind = strawberry.enum(models.CoalitionKind, description="What kind of grouping.")
+CoalitionStatus = strawberry.enum(models.CoalitionStatus, description="Open or closed.")
+WorkstreamKind = strawberry.enum(
+    models.WorkstreamKind, description="Flagship, mission, emergency call or action network."
+)
+WorkstreamStatus = strawberry.enum(models.WorkstreamStatus, description="Open or closed.")
+MembershipStatus = strawberry.enum(
+    models.MembershipStatus,
+    description="APPLIED and REJECTED memberships are seen only by the organisation and the "
+    "secretariat.",
+)
+MembershipRole = strawberry.enum(models.MembershipRole, description="The member's role.")
+HubCategory = strawberry.enum(
+    models.HubCategory, description="A partner kind IATI's organisation types lack."
+)
+Stage = strawberry.enum(
+    models.Stage,
+    description="PLEDGED (non-binding) -> COMMITTED (firm) -> IN_DELIVERY -> FULFILLED; "
+    "or WITHDRAWN (by the partner) / CANCELLED (by the secretariat).",
+)
+ResourceKind = strawberry.enum(models.ResourceKind, description="Cash, in-kind, or both.")
+Visibility = strawberry.enum(
+    models.Visibility,
+    description="PUBLIC: everyone. MEMBERS: members of the coalition. CONFIDENTIAL: listed "
+    "for everyone, but amounts and values only for the owner and the secretariat.",
+)
+InKindCategory = strawberry.enum(models.InKindCategory, description="What kind of help.")
+DeliveryStatus = strawberry.enum(
+    models.DeliveryStatus,
+    description="REPORTED by the giver; CONFIRMED or DISPUTED by the receiver or secretariat.",
+)
+ActivityKind = strawberry.enum(models.ActivityKind, description="What kind of activity.")
+Role = strawberry.enum(models.Role, description="What a token's holder may do.")
+
+REGISTERED = (
+    CoalitionKind,
+    CoalitionStatus,
+    WorkstreamKind,
+    WorkstreamStatus,
+    MembershipStatus,
+    MembershipRole,
+    HubCategory,
+    Stage,
+    ResourceKind,
+    Visibility,
+    InKindCategory,
+    DeliveryStatus,
+    ActivityKind,
+    Role,
+)

@@ -1,0 +1,95 @@
+"""The FastAPI application: GraphQL at /graphql, health at /healthz and /readyz."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, ORJSONResponse
+from strawberry.fastapi import GraphQLRouter
+
+from backend import db
+from backend.config import Settings
+from backend.errors import Unauthenticated
+from backend.graphql import schema as graphql_schema
+from backend.graphql.context import Context
+from backend.services import tokens
+
+log = logging.getLogger("backend")
+
+
+class CredentialsRejected(Exception):
+    """A request carried a bearer token that is unknown, expired or revoked."""
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise CredentialsRejected("Use `Authorization: Bearer <token>`.")
+    return secret.strip()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = db.create_engine(settings)
+    session_factory = db.create_session_factory(engine)
+
+    async def context(request: Request) -> Context:
+        secret = _bearer(request.headers.get("authorization"))
+        async with session_factory() as session:
+            try:
+                actor = await tokens.authenticate(session, secret)
+            except Unauthenticated as error:
+                raise CredentialsRejected(error.message) from error
+        return Context(settings=settings, session_factory=session_factory, actor=actor)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Coalition Hub",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+
+    production = not settings.is_development
+    router: GraphQLRouter[Context, None] = GraphQLRouter(
+        graphql_schema.build(production=production),
+        context_getter=context,
+        graphql_ide=None if production else "graphiql",
+    )
+    app.include_router(router, prefix="/graphql")
+
+    @app.exception_handler(CredentialsRejected)
+    async def rejected(_request: Request, error: CredentialsRejected) -> JSONResponse:
+        body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]}
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+        except Exception as error:
+            log.warning("database not ready: %s", error)
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,60 @@
+"""SQLModel tables, one module per aggregate; import them as `models.Commitment`."""
+
+from backend.models.activity import Activity, ActivityKind
+from backend.models.api_token import ApiToken, Role
+from backend.models.audit import AuditRecord
+from backend.models.base import JsonListContains, utcnow
+from backend.models.coalition import (
+    Coalition,
+    CoalitionKind,
+    CoalitionStatus,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Workstream,
+    WorkstreamKind,
+    WorkstreamStatus,
+)
+from backend.models.commitment import (
+    Commitment,
+    InKindCategory,
+    InKindLine,
+    ResourceKind,
+    Stage,
+    Visibility,
+)
+from backend.models.delivery import Delivery, DeliveryStatus
+from backend.models.feed_event import FeedEvent
+from backend.models.fx_rate import FxRate
+from backend.models.organisation import HubCategory, Organisation
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "ApiToken",
+    "AuditRecord",
+    "Coalition",
+    "CoalitionKind",
+    "CoalitionStatus",
+    "Commitment",
+    "Delivery",
+    "DeliveryStatus",
+    "FeedEvent",
+    "FxRate",
+    "HubCategory",
+    "InKindCategory",
+    "InKindLine",
+    "JsonListContains",
+    "Membership",
+    "MembershipRole",
+    "MembershipStatus",
+    "Organisation",
+    "ResourceKind",
+    "Role",
+    "Stage",
+    "Visibility",
+    "Workstream",
+    "WorkstreamKind",
+    "WorkstreamStatus",
+    "utcnow",
+]

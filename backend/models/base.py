@@ -1,0 +1,125 @@
+"""Column types and conventions shared by every table."""
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlmodel import SQLModel
+
+# Stable constraint names, so Alembic migrations name the same thing the same way on
+# SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY_SCALE = 4
+_MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Money(sa.TypeDecorator[Decimal]):
+    """An exact decimal amount with four places.
+
+    PostgreSQL stores NUMERIC; SQLite has no exact decimal, so the amount is stored as an
+    integer count of 1/10,000 units — exact, and SUM() over it stays exact too.
+    """
+
+    impl = sa.Numeric(20, MONEY_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.Numeric(20, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return int((Decimal(value) * _MONEY_FACTOR).to_integral_value())
+        return Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _MONEY_FACTOR).quantize(Decimal(1).scaleb(-MONEY_SCALE))
+        return Decimal(value).quantize(Decimal(1).scaleb(-MONEY_SCALE))
+
+
+def enum_type(enum: type[Enum]) -> sa.Enum:
+    """Store an enum as its value in a VARCHAR, so adding a member needs no type migration."""
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+# JSON lists and documents: JSONB on PostgreSQL (indexable, `@>` containment), JSON text on
+# SQLite.
+JSONDocument = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class JsonListContains(sa.sql.expression.ColumnElement[bool]):
+    """`column` (a JSON list of strings or integers) contains `value`, on both databases."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(self, column: Any, value: str | int) -> None:
+        self.column = column
+        value_type = sa.Integer() if isinstance(value, int) else sa.String()
+        # The cast tells PostgreSQL the parameter's type inside jsonb_build_array(VARIADIC "any").
+        self.value = sa.cast(sa.bindparam(None, value, type_=value_type), value_type)
+
+
+@compiles(JsonListContains, "postgresql")
+def _contains_postgresql(element: JsonListContains, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(element.value, **kw)
+    return f"({column} @> jsonb_build_array({value}))"
+
+
+@compiles(JsonListContains)
+def _contains_sqlite(element: JsonListContains, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(element.value, **kw)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"

@@ -1,0 +1,111 @@
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from backend.models.base import JSONDocument, Money, UTCDateTime, enum_type, utcnow
+
+
+class Stage(StrEnum):
+    """Where a commitment is in its life.
+
+    PLEDGED is non-binding (IATI transaction type 12/13, FTS "Pledge"); COMMITTED is a firm
+    obligation (IATI 2/11); IN_DELIVERY and FULFILLED follow deliveries (IATI 1/3/4).
+    """
+
+    PLEDGED = "PLEDGED"
+    COMMITTED = "COMMITTED"
+    IN_DELIVERY = "IN_DELIVERY"
+    FULFILLED = "FULFILLED"
+    WITHDRAWN = "WITHDRAWN"
+    CANCELLED = "CANCELLED"
+
+
+class ResourceKind(StrEnum):
+    FINANCIAL = "FINANCIAL"
+    IN_KIND = "IN_KIND"
+    MIXED = "MIXED"
+
+
+class Visibility(StrEnum):
+    """Who sees an item: everyone, members of its coalition, or everyone without amounts."""
+
+    PUBLIC = "PUBLIC"
+    MEMBERS = "MEMBERS"
+    CONFIDENTIAL = "CONFIDENTIAL"
+
+
+class InKindCategory(StrEnum):
+    CONNECTIVITY = "CONNECTIVITY"
+    DEVICES = "DEVICES"
+    CONTENT = "CONTENT"
+    PLATFORM = "PLATFORM"
+    EXPERTISE = "EXPERTISE"
+    MEDIA_AIRTIME = "MEDIA_AIRTIME"
+    TRAINING = "TRAINING"
+    LOGISTICS = "LOGISTICS"
+    OTHER = "OTHER"
+
+
+class Commitment(SQLModel, table=True):
+    """One organisation's promise to a coalition: a pledge once recorded."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "idempotency_key"),
+        sa.Index("ix_commitments_coalition_created", "coalition_id", "created_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=40, unique=True)
+    coalition_id: int = Field(foreign_key="coalitions.id")
+    workstream_id: int | None = Field(default=None, foreign_key="workstreams.id", index=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    stage: Stage = Field(default=Stage.PLEDGED, sa_type=enum_type(Stage), index=True)
+    resource_kind: ResourceKind = Field(sa_type=enum_type(ResourceKind))
+    # The financial part: amount in its own currency, with the USD rate pinned at pledge time.
+    amount: Decimal | None = Field(default=None, sa_type=Money)
+    currency: str | None = Field(default=None, max_length=3)
+    value_date: dt.date | None = None
+    earmarking: str | None = Field(default=None, max_length=2)
+    usd_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(20, 10))
+    usd_rate_date: dt.date | None = None
+    usd_rate_source: str | None = Field(default=None, max_length=100)
+    amount_usd: Decimal | None = Field(default=None, sa_type=Money)
+    countries: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    sdg_targets: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    visibility: Visibility = Field(default=Visibility.PUBLIC, sa_type=enum_type(Visibility))
+    embargo_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    announced_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_progress_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closing_reason: str | None = Field(default=None, max_length=2000)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    version: int = 1
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InKindLine(SQLModel, table=True):
+    """A quantity of non-cash help inside a commitment, valued apart from cash."""
+
+    __tablename__ = "in_kind_lines"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitments.id", index=True)
+    position: int
+    category: InKindCategory = Field(sa_type=enum_type(InKindCategory))
+    description: str = Field(max_length=2000)
+    quantity: Decimal = Field(sa_type=Money)
+    # GB, device, seat, expert_day, airtime_minute, ...
+    unit: str = Field(max_length=40)
+    fair_value: Decimal | None = Field(default=None, sa_type=Money)
+    fair_value_currency: str | None = Field(default=None, max_length=3)
+    valuation_method: str | None = Field(default=None, max_length=500)
+    free_of_charge: bool = True
+    free_until: dt.date | None = None

@@ -1,0 +1,50 @@
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from backend.models.base import Money, UTCDateTime, enum_type, utcnow
+
+
+class DeliveryStatus(StrEnum):
+    REPORTED = "REPORTED"
+    CONFIRMED = "CONFIRMED"
+    DISPUTED = "DISPUTED"
+
+
+class Delivery(SQLModel, table=True):
+    """Money paid or in-kind help handed over against a commitment."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (sa.UniqueConstraint("commitment_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitments.id", index=True)
+    # Set for an in-kind delivery: which line of the commitment it draws down.
+    in_kind_line_id: int | None = Field(default=None, foreign_key="in_kind_lines.id")
+    delivered_on: dt.date
+    amount: Decimal | None = Field(default=None, sa_type=Money)
+    currency: str | None = Field(default=None, max_length=3)
+    amount_usd: Decimal | None = Field(default=None, sa_type=Money)
+    usd_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(20, 10))
+    quantity: Decimal | None = Field(default=None, sa_type=Money)
+    unit: str | None = Field(default=None, max_length=40)
+    country: str | None = Field(default=None, max_length=2)
+    receiving_organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    beneficiaries: int | None = None
+    evidence_url: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=2000)
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.REPORTED, sa_type=enum_type(DeliveryStatus)
+    )
+    reported_by_organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    reported_by_token_id: int | None = Field(default=None, foreign_key="api_tokens.id")
+    reported_by: str = Field(max_length=200)
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    reviewed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dispute_reason: str | None = Field(default=None, max_length=2000)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

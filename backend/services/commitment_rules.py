@@ -1,0 +1,131 @@
+"""What a well-formed commitment is: its draft and the checks on it."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend import models
+from backend.errors import BAD_RANGE, NOT_ALLOWED, REQUIRED, NotFound
+from backend.services.validation import LONG_TEXT, Checks
+
+MAX_IN_KIND_LINES = 50
+
+
+@dataclass(frozen=True)
+class InKindDraft:
+    category: models.InKindCategory
+    description: str
+    quantity: Decimal
+    unit: str
+    fair_value: Decimal | None = None
+    fair_value_currency: str | None = None
+    valuation_method: str | None = None
+    free_of_charge: bool = True
+    free_until: dt.date | None = None
+
+    @classmethod
+    def of(cls, line: models.InKindLine) -> "InKindDraft":
+        return cls(
+            category=line.category,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            fair_value=line.fair_value,
+            fair_value_currency=line.fair_value_currency,
+            valuation_method=line.valuation_method,
+            free_of_charge=line.free_of_charge,
+            free_until=line.free_until,
+        )
+
+
+@dataclass(frozen=True)
+class CommitmentDraft:
+    coalition_id: int
+    organisation_id: int
+    title: str
+    resource_kind: models.ResourceKind
+    workstream_id: int | None = None
+    description: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    value_date: dt.date | None = None
+    earmarking: str | None = None
+    in_kind: list[InKindDraft] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    sdg_targets: list[str] = field(default_factory=list)
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    visibility: models.Visibility = models.Visibility.PUBLIC
+    embargo_until: dt.datetime | None = None
+
+
+def check_reason(reason: str) -> None:
+    checks = Checks()
+    checks.text("reason", reason, required=True, limit=2000)
+    checks.done()
+
+
+async def check(session: AsyncSession, draft: CommitmentDraft) -> None:
+    """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent."""
+    checks = Checks()
+    checks.text("title", draft.title, required=True)
+    checks.text("description", draft.description, limit=LONG_TEXT)
+    _check_resources(checks, draft)
+    checks.countries("countries", draft.countries)
+    checks.sdg_targets("sdg_targets", draft.sdg_targets)
+    checks.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
+    checks.done()
+    if await session.get(models.Organisation, draft.organisation_id) is None:
+        raise NotFound("No organisation with this id.")
+    if draft.workstream_id is not None:
+        workstream = models.Workstream
+        in_coalition = await session.scalar(
+            sa.select(col(workstream.id)).where(
+                col(workstream.id) == draft.workstream_id,
+                col(workstream.coalition_id) == draft.coalition_id,
+            )
+        )
+        if in_coalition is None:
+            raise NotFound("No workstream with this id in the commitment's coalition.")
+
+
+def _check_resources(checks: Checks, draft: CommitmentDraft) -> None:
+    kind = draft.resource_kind
+    financial = kind in (models.ResourceKind.FINANCIAL, models.ResourceKind.MIXED)
+    in_kind = kind in (models.ResourceKind.IN_KIND, models.ResourceKind.MIXED)
+    if financial:
+        checks.required("amount", draft.amount)
+        checks.required("currency", draft.currency)
+    else:
+        for name in ("amount", "currency", "value_date", "earmarking"):
+            if getattr(draft, name) is not None:
+                checks.fail(name, NOT_ALLOWED, f"An {kind.value} commitment has no cash part.")
+    checks.positive("amount", draft.amount)
+    checks.currency("currency", draft.currency)
+    checks.earmarking("earmarking", draft.earmarking)
+    if in_kind and not draft.in_kind:
+        checks.fail("in_kind", REQUIRED, f"A {kind.value} commitment needs in-kind lines.")
+    if not in_kind and draft.in_kind:
+        checks.fail("in_kind", NOT_ALLOWED, "A FINANCIAL commitment has no in-kind lines.")
+    if len(draft.in_kind) > MAX_IN_KIND_LINES:
+        checks.fail("in_kind", BAD_RANGE, f"At most {MAX_IN_KIND_LINES} in-kind lines.")
+    for index, line in enumerate(draft.in_kind):
+        _check_line(checks, f"in_kind.{index}", line)
+
+
+def _check_line(checks: Checks, path: str, line: InKindDraft) -> None:
+    checks.text(f"{path}.description", line.description, required=True, limit=2000)
+    checks.required(f"{path}.quantity", line.quantity)
+    checks.positive(f"{path}.quantity", line.quantity)
+    checks.text(f"{path}.unit", line.unit, required=True, limit=40)
+    checks.positive(f"{path}.fair_value", line.fair_value)
+    checks.currency(f"{path}.fair_value_currency", line.fair_value_currency)
+    if line.fair_value is not None:
+        checks.required(f"{path}.fair_value_currency", line.fair_value_currency)
+        checks.text(f"{path}.valuation_method", line.valuation_method, required=True, limit=500)
+    elif line.fair_value_currency is not None:
+        checks.fail(f"{path}.fair_value_currency", NOT_ALLOWED, "Give a fair value first.")

@@ -1,0 +1,259 @@
+"""Deliveries: money paid or help handed over, reported by the giver, confirmed by another."""
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend import models
+from backend.actors import Actor
+from backend.errors import BAD_RANGE, NOT_ALLOWED, InvalidTransition, NotFound, PermissionDenied
+from backend.services import access, audit, commitments, feed, fx
+from backend.services.validation import Checks
+from events import messages
+
+Status = models.DeliveryStatus
+DELIVERABLE = frozenset({models.Stage.COMMITTED, models.Stage.IN_DELIVERY})
+REVIEWABLE = {
+    Status.CONFIRMED: {Status.REPORTED, Status.DISPUTED},
+    Status.DISPUTED: {Status.REPORTED},
+}
+
+
+@dataclass(frozen=True)
+class DeliveryDraft:
+    delivered_on: dt.date
+    amount: Decimal | None = None
+    currency: str | None = None
+    in_kind_line_id: int | None = None
+    quantity: Decimal | None = None
+    country: str | None = None
+    receiving_organisation_id: int | None = None
+    beneficiaries: int | None = None
+    evidence_url: str | None = None
+    note: str | None = None
+
+
+async def report(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    commitment_id: int,
+    draft: DeliveryDraft,
+    idempotency_key: str | None = None,
+) -> models.Delivery:
+    """Record a delivery against a firm commitment; the first one starts IN_DELIVERY."""
+    commitment = await commitments.get(session, actor, commitment_id=commitment_id)
+    access.require_partner_writer(
+        actor, organisation_id=commitment.organisation_id, coalition_id=commitment.coalition_id
+    )
+    if idempotency_key is not None:
+        earlier = await _by_idempotency_key(session, commitment_id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    if commitment.stage not in DELIVERABLE:
+        raise InvalidTransition(
+            f"Deliveries are recorded against COMMITTED or IN_DELIVERY commitments, "
+            f"not {commitment.stage.value}."
+        )
+    line = await _check(session, commitment, draft)
+    delivery = models.Delivery(
+        commitment_id=commitment_id,
+        **asdict(draft),
+        unit=line.unit if line else None,
+        status=Status.REPORTED,
+        reported_by=actor.name,
+        reported_by_organisation_id=actor.organisation_id,
+        reported_by_token_id=actor.token_id,
+        idempotency_key=idempotency_key,
+    )
+    if draft.amount is not None and draft.currency is not None:
+        rate = await fx.rate_on(session, currency=draft.currency, on=draft.delivered_on)
+        if rate is not None:
+            delivery.usd_rate = rate.usd_per_unit
+            delivery.amount_usd = rate.convert(draft.amount)
+    try:
+        async with session.begin_nested():
+            session.add(delivery)
+            await session.flush()
+    except sa.exc.IntegrityError:
+        # A concurrent retry with the same key won the race: return its delivery.
+        earlier = (
+            await _by_idempotency_key(session, commitment_id, idempotency_key)
+            if idempotency_key
+            else None
+        )
+        if earlier is None:
+            raise
+        return earlier
+    before = audit.snapshot(commitment)
+    if await commitments.start_delivery(session, commitment):
+        await audit.record(
+            session, actor, action="commitment.in_delivery", entity=commitment, before=before
+        )
+    await audit.record(session, actor, action="delivery.reported", entity=delivery, before=None)
+    await _announce(session, messages.EventType.DELIVERY_REPORTED, delivery, commitment)
+    return delivery
+
+
+async def confirm(session: AsyncSession, actor: Actor, *, delivery_id: int) -> models.Delivery:
+    """The receiving organisation or the secretariat confirms — never whoever reported it."""
+    return await _review(session, actor, delivery_id=delivery_id, status=Status.CONFIRMED)
+
+
+async def dispute(
+    session: AsyncSession, actor: Actor, *, delivery_id: int, reason: str
+) -> models.Delivery:
+    checks = Checks()
+    checks.text("reason", reason, required=True, limit=2000)
+    checks.done()
+    return await _review(
+        session, actor, delivery_id=delivery_id, status=Status.DISPUTED, reason=reason
+    )
+
+
+async def get(session: AsyncSession, actor: Actor, *, delivery_id: int) -> models.Delivery:
+    """A delivery is visible exactly when its commitment is."""
+    delivery, commitment = models.Delivery, models.Commitment
+    found = await session.scalar(
+        sa.select(delivery)
+        .join(commitment, col(commitment.id) == col(delivery.commitment_id))
+        .where(col(delivery.id) == delivery_id, access.commitment_listed(actor))
+    )
+    if found is None:
+        raise NotFound("No delivery with this id.")
+    return found
+
+
+async def _review(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    delivery_id: int,
+    status: models.DeliveryStatus,
+    reason: str | None = None,
+) -> models.Delivery:
+    delivery = await get(session, actor, delivery_id=delivery_id)
+    _require_reviewer(actor, delivery)
+    if delivery.status not in REVIEWABLE[status]:
+        raise InvalidTransition(f"A {delivery.status.value} delivery cannot become {status.value}.")
+    before = audit.snapshot(delivery)
+    delivery.status = status
+    delivery.dispute_reason = reason
+    delivery.reviewed_by = actor.name
+    delivery.reviewed_at = models.utcnow()
+    delivery.updated_at = models.utcnow()
+    action = f"delivery.{status.value.lower()}"
+    await audit.record(session, actor, action=action, entity=delivery, before=before)
+    commitment = await session.get(models.Commitment, delivery.commitment_id)
+    assert commitment is not None
+    event = {
+        Status.CONFIRMED: messages.EventType.DELIVERY_CONFIRMED,
+        Status.DISPUTED: messages.EventType.DELIVERY_DISPUTED,
+    }[status]
+    await _announce(session, event, delivery, commitment)
+    return delivery
+
+
+def _require_reviewer(actor: Actor, delivery: models.Delivery) -> None:
+    access.require_authenticated(actor)
+    if (
+        delivery.reported_by_token_id is not None
+        and actor.token_id == delivery.reported_by_token_id
+    ):
+        raise PermissionDenied("Whoever reported a delivery cannot review it.")
+    if actor.is_secretariat_admin:
+        return
+    receiver = actor.is_partner_writer and actor.belongs_to(delivery.receiving_organisation_id)
+    if not receiver:
+        raise PermissionDenied("Only the receiving organisation or the secretariat reviews this.")
+    if actor.belongs_to(delivery.reported_by_organisation_id):
+        raise PermissionDenied("An organisation cannot confirm its own delivery report.")
+
+
+async def _check(
+    session: AsyncSession, commitment: models.Commitment, draft: DeliveryDraft
+) -> models.InKindLine | None:
+    checks = Checks()
+    if draft.delivered_on > dt.date.today():
+        checks.fail("delivered_on", BAD_RANGE, "A delivery cannot be dated in the future.")
+    cash = draft.amount is not None or draft.currency is not None
+    goods = draft.in_kind_line_id is not None or draft.quantity is not None
+    if cash == goods:
+        checks.fail("amount", NOT_ALLOWED, "Give either an amount or an in-kind line, not both.")
+    if cash:
+        checks.required("amount", draft.amount)
+        checks.required("currency", draft.currency)
+        checks.positive("amount", draft.amount)
+        checks.currency("currency", draft.currency)
+        if commitment.resource_kind is models.ResourceKind.IN_KIND:
+            checks.fail("amount", NOT_ALLOWED, "This commitment has no cash part.")
+    if goods:
+        checks.required("in_kind_line_id", draft.in_kind_line_id)
+        checks.required("quantity", draft.quantity)
+        checks.positive("quantity", draft.quantity)
+    checks.country("country", draft.country)
+    checks.non_negative("beneficiaries", draft.beneficiaries)
+    checks.url("evidence_url", draft.evidence_url)
+    checks.text("note", draft.note, limit=2000)
+    checks.done()
+    if draft.receiving_organisation_id is not None and (
+        await session.get(models.Organisation, draft.receiving_organisation_id) is None
+    ):
+        raise NotFound("No organisation with the receiving organisation's id.")
+    if draft.in_kind_line_id is None:
+        return None
+    line = await session.get(models.InKindLine, draft.in_kind_line_id)
+    if line is None or line.commitment_id != commitment.id:
+        raise NotFound("No in-kind line with this id in the commitment.")
+    return line
+
+
+async def _by_idempotency_key(
+    session: AsyncSession, commitment_id: int, key: str
+) -> models.Delivery | None:
+    delivery = models.Delivery
+    return await session.scalar(
+        sa.select(delivery).where(
+            col(delivery.commitment_id) == commitment_id, col(delivery.idempotency_key) == key
+        )
+    )
+
+
+async def _announce(
+    session: AsyncSession,
+    event: messages.EventType,
+    delivery: models.Delivery,
+    commitment: models.Commitment,
+) -> None:
+    assert delivery.id is not None and commitment.id is not None
+    organisation = await session.get(models.Organisation, commitment.organisation_id)
+    assert organisation is not None and organisation.id is not None
+    feed.record(
+        session,
+        type=event,
+        subject_type="Delivery",
+        subject_id=delivery.id,
+        coalition_id=commitment.coalition_id,
+        organisation_id=commitment.organisation_id,
+        visibility=commitment.visibility,
+        embargo_until=commitment.embargo_until,
+        message=messages.DeliveryMessage(
+            id=delivery.id,
+            commitment_id=commitment.id,
+            commitment_ref=commitment.ref,
+            commitment_title=commitment.title,
+            organisation=feed.organisation_ref(organisation),
+            status=delivery.status.value,
+            delivered_on=delivery.delivered_on,
+            amount=delivery.amount,
+            currency=delivery.currency,
+            quantity=delivery.quantity,
+            unit=delivery.unit,
+            country=delivery.country,
+            beneficiaries=delivery.beneficiaries,
+        ),
+    )

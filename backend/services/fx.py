@@ -1,0 +1,79 @@
+"""Exchange rates: amounts are normalised to USD with the rate and its source pinned."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend import models
+from backend.actors import Actor
+from backend.services import access, audit
+from backend.services.validation import Checks
+
+USD = "USD"
+_CENT = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class PinnedRate:
+    usd_per_unit: Decimal
+    rate_date: dt.date
+    source: str
+
+    def convert(self, amount: Decimal) -> Decimal:
+        return (amount * self.usd_per_unit).quantize(_CENT)
+
+
+async def rate_on(session: AsyncSession, *, currency: str, on: dt.date) -> PinnedRate | None:
+    """The latest published rate on or before `on`; None when there is none (unconverted)."""
+    if currency == USD:
+        return PinnedRate(usd_per_unit=Decimal(1), rate_date=on, source="identity")
+    rate = models.FxRate
+    statement = (
+        sa.select(rate)
+        .where(col(rate.currency) == currency, col(rate.rate_date) <= on)
+        .order_by(col(rate.rate_date).desc())
+        .limit(1)
+    )
+    found = await session.scalar(statement)
+    if found is None:
+        return None
+    return PinnedRate(
+        usd_per_unit=found.usd_per_unit, rate_date=found.rate_date, source=found.source
+    )
+
+
+async def publish_rate(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    currency: str,
+    rate_date: dt.date,
+    usd_per_unit: Decimal,
+    source: str,
+) -> models.FxRate:
+    """Add or correct the rate for one currency and day (secretariat only)."""
+    access.require_secretariat_admin(actor)
+    checks = Checks()
+    checks.currency("currency", currency)
+    checks.positive("usdPerUnit", usd_per_unit)
+    checks.text("source", source, required=True, limit=100)
+    checks.done()
+    rate = models.FxRate
+    existing = await session.scalar(
+        sa.select(rate).where(col(rate.currency) == currency, col(rate.rate_date) == rate_date)
+    )
+    before = audit.snapshot(existing) if existing else None
+    if existing is None:
+        existing = models.FxRate(
+            currency=currency, rate_date=rate_date, usd_per_unit=usd_per_unit, source=source
+        )
+        session.add(existing)
+    else:
+        existing.usd_per_unit = usd_per_unit
+        existing.source = source
+    await audit.record(session, actor, action="fx_rate.published", entity=existing, before=before)
+    return existing

@@ -1,0 +1,1 @@
+"""The live-event library: envelope and message catalogue. It never imports `backend`."""

@@ -1,0 +1,118 @@
+"""The feed message catalogue: every event type and the payload it carries.
+
+Payloads are denormalised (names, not just ids) so a subscriber never needs a database
+query to show an event. Amounts are included; the fan-out strips them for readers who may
+not see a confidential commitment's figures.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class EventType(StrEnum):
+    COMMITMENT_PLEDGED = "commitment.pledged"
+    COMMITMENT_REVISED = "commitment.revised"
+    COMMITMENT_COMMITTED = "commitment.committed"
+    COMMITMENT_IN_DELIVERY = "commitment.in_delivery"
+    COMMITMENT_FULFILLED = "commitment.fulfilled"
+    COMMITMENT_WITHDRAWN = "commitment.withdrawn"
+    COMMITMENT_CANCELLED = "commitment.cancelled"
+    DELIVERY_REPORTED = "delivery.reported"
+    DELIVERY_CONFIRMED = "delivery.confirmed"
+    DELIVERY_DISPUTED = "delivery.disputed"
+    MEMBERSHIP_JOINED = "membership.joined"
+    MEMBERSHIP_CHANGED = "membership.changed"
+    ACTIVITY_PUBLISHED = "activity.published"
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class OrganisationRef(Message):
+    id: int
+    name: str
+    acronym: str | None = None
+
+
+class InKindSummary(Message):
+    category: str
+    quantity: Decimal
+    unit: str
+    description: str
+
+
+class CommitmentMessage(Message):
+    id: int
+    ref: str
+    title: str
+    stage: str
+    resource_kind: str
+    organisation: OrganisationRef
+    workstream: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    amount_usd: Decimal | None = None
+    in_kind: list[InKindSummary] = []
+    countries: list[str] = []
+    reason: str | None = None
+
+
+class DeliveryMessage(Message):
+    id: int
+    commitment_id: int
+    commitment_ref: str
+    commitment_title: str
+    organisation: OrganisationRef
+    status: str
+    delivered_on: dt.date
+    amount: Decimal | None = None
+    currency: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    country: str | None = None
+    beneficiaries: int | None = None
+
+
+class MembershipMessage(Message):
+    id: int
+    organisation: OrganisationRef
+    status: str
+    role: str
+
+
+class ActivityMessage(Message):
+    id: int
+    kind: str
+    title: str
+    occurred_at: dt.datetime
+    organisation: OrganisationRef | None = None
+    workstream: str | None = None
+    countries: list[str] = []
+
+
+CATALOGUE: dict[EventType, type[Message]] = {
+    EventType.COMMITMENT_PLEDGED: CommitmentMessage,
+    EventType.COMMITMENT_REVISED: CommitmentMessage,
+    EventType.COMMITMENT_COMMITTED: CommitmentMessage,
+    EventType.COMMITMENT_IN_DELIVERY: CommitmentMessage,
+    EventType.COMMITMENT_FULFILLED: CommitmentMessage,
+    EventType.COMMITMENT_WITHDRAWN: CommitmentMessage,
+    EventType.COMMITMENT_CANCELLED: CommitmentMessage,
+    EventType.DELIVERY_REPORTED: DeliveryMessage,
+    EventType.DELIVERY_CONFIRMED: DeliveryMessage,
+    EventType.DELIVERY_DISPUTED: DeliveryMessage,
+    EventType.MEMBERSHIP_JOINED: MembershipMessage,
+    EventType.MEMBERSHIP_CHANGED: MembershipMessage,
+    EventType.ACTIVITY_PUBLISHED: ActivityMessage,
+}
+
+
+def check(event_type: EventType, message: Message) -> None:
+    """Refuse a payload that does not match the catalogue entry for its type."""
+    expected = CATALOGUE[event_type]
+    if type(message) is not expected:
+        raise TypeError(f"{event_type} carries {expected.__name__}, not {type(message).__name__}")
