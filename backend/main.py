@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, ORJSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.fastapi import GraphQLRouter
 
 from backend import db
@@ -32,9 +33,11 @@ def _bearer(authorization: str | None) -> str | None:
     return secret.strip()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    """The app; `engine` lets a caller (the tests) share its connection pool."""
     settings = settings or Settings()
-    engine = db.create_engine(settings)
+    owns_engine = engine is None
+    engine = engine or db.create_engine(settings)
     session_factory = db.create_session_factory(engine)
 
     async def context(request: Request) -> Context:
@@ -49,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await engine.dispose()
+        if owns_engine:
+            await engine.dispose()
 
     app = FastAPI(
         title="Coalition Hub",

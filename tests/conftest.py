@@ -15,9 +15,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
@@ -25,6 +27,7 @@ from sqlmodel import SQLModel
 import backend.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from backend import db, migrations
 from backend.config import Environment, Settings
+from backend.main import create_app
 
 DIALECT = os.environ.get("HUB_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get(
@@ -174,3 +177,40 @@ def statement_counter(engine: AsyncEngine) -> Iterator[StatementCounter]:
     sa.event.listen(engine.sync_engine, "before_cursor_execute", listener)
     yield counter
     sa.event.remove(engine.sync_engine, "before_cursor_execute", listener)
+
+
+class Api:
+    """Sends GraphQL documents to the real app over ASGI, as the portal would."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        """The response's `data`; fails the test on any GraphQL error."""
+        response = await self.post(query, variables, token=token)
+        body = response.json()
+        assert response.status_code == 200 and "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(app: FastAPI) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield Api(client)
