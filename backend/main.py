@@ -6,15 +6,15 @@ from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strawberry.fastapi import GraphQLRouter
 
 from backend import db
 from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
 from backend.graphql.context import Context
+from backend.graphql.http import HubGraphQLRouter
 from backend.services import tokens
 
 log = logging.getLogger("backend")
@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app = FastAPI(
         title="Coalition Hub",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
         docs_url=None,
         redoc_url=None,
     )
@@ -67,7 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.session_factory = session_factory
 
     production = not settings.is_development
-    router: GraphQLRouter[Context, None] = GraphQLRouter(
+    router = HubGraphQLRouter(
         graphql_schema.build(production=production),
         context_getter=context,
         graphql_ide=None if production else "graphiql",

@@ -6,13 +6,10 @@ only; from inside a running event loop use `await asyncio.to_thread(migrations.u
 A new revision, after changing backend/models (then read it and fix what autogenerate got
 wrong before committing it):
 
-    .venv/bin/python -c 'from alembic import command; from backend import migrations;
-    command.revision(migrations.alembic_config("sqlite+aiosqlite:///./scratch.db"),
-    autogenerate=True, message="what changed")'
-
-run against a scratch database that `upgrade()` has brought to head.
+    .venv/bin/python -c 'from backend import migrations; migrations.revision("what changed")'
 """
 
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +48,14 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
+
+
+def revision(message: str) -> None:
+    """Autogenerate a revision against a scratch SQLite database brought to head."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'scratch.db'}"
+        upgrade(url)
+        command.revision(alembic_config(url), message=message, autogenerate=True)
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
