@@ -88,7 +88,7 @@ def build(*, production: bool) -> Schema:
         lambda: ValidationCache(maxsize=512),
     ]
     if production:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -2,8 +2,10 @@
 
 import logging
 
+import httpx
 import pytest
 
+from backend.main import create_app
 from backend.services import coalitions
 
 VIEWER = "{ viewer { name } }"
@@ -93,3 +95,20 @@ async def test_health_and_readiness(api):
 
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "up"})
+
+
+async def test_production_turns_off_graphiql_introspection_and_suggestions(settings, engine):
+    production = create_app(settings.model_copy(update={"env": "production"}), engine=engine)
+    transport = httpx.ASGITransport(app=production)
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        ide = await client.get("/graphql", headers={"Accept": "text/html"})
+        introspection = await client.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}
+        )
+        typo = await client.post("/graphql", json={"query": "{ viewer { nam } }"})
+
+    assert ide.status_code == 404
+    assert introspection.json()["data"] is None
+    assert "introspection" in introspection.json()["errors"][0]["message"].lower()
+    assert "Did you mean" not in typo.json()["errors"][0]["message"]
