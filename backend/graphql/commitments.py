@@ -47,7 +47,7 @@ class InKindLine(relay.Node):
             id=relay.to_global_id("InKindLine", line.id),
             category=line.category,
             description=line.description,
-            quantity=money.quantity(line.quantity),  # type: ignore[arg-type]
+            quantity=money.quantity(line.quantity),
             unit=line.unit,
             fair_value=money.amount(line.fair_value) if show_values else None,
             fair_value_currency=line.fair_value_currency,
@@ -112,7 +112,7 @@ class Commitment(relay.Node):
             value_date=commitment.value_date,
             earmarking=commitment.earmarking,
             amount_usd=money.amount(commitment.amount_usd) if show else None,
-            usd_rate=commitment.usd_rate,
+            usd_rate=money.quantity(commitment.usd_rate),
             usd_rate_date=commitment.usd_rate_date,
             usd_rate_source=commitment.usd_rate_source,
             countries=list(commitment.countries),

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from backend import models
 from backend.errors import DomainError
-from backend.graphql import errors
+from backend.graphql import errors, money
 from backend.graphql.context import Context
 from backend.services import fx
 
@@ -26,7 +26,7 @@ class FxRate:
         return cls(
             currency=rate.currency,
             rate_date=rate.rate_date,
-            usd_per_unit=rate.usd_per_unit,
+            usd_per_unit=money.quantity(rate.usd_per_unit),
             source=rate.source,
         )
 

@@ -1,10 +1,17 @@
 """How decimal figures leave the API: exact strings, no float on the way."""
 
 from decimal import Decimal
+from typing import overload
 
 _CENTS = Decimal("0.01")
 
 
+@overload
+def amount(value: Decimal) -> Decimal: ...
+@overload
+def amount(value: None) -> None: ...
+@overload
+def amount(value: Decimal | None) -> Decimal | None: ...
 def amount(value: Decimal | None) -> Decimal | None:
     """Two places unless the figure needs more (stored with four)."""
     if value is None:
@@ -12,8 +19,14 @@ def amount(value: Decimal | None) -> Decimal | None:
     return value.quantize(_CENTS) if value == value.quantize(_CENTS) else value.normalize()
 
 
+@overload
+def quantity(value: Decimal) -> Decimal: ...
+@overload
+def quantity(value: None) -> None: ...
+@overload
+def quantity(value: Decimal | None) -> Decimal | None: ...
 def quantity(value: Decimal | None) -> Decimal | None:
-    """A count or measure without trailing zeros: 5000, 2.5."""
+    """A count, measure or rate without trailing zeros: 5000, 2.5, 0.000039."""
     if value is None:
         return None
     integral = value.to_integral_value()

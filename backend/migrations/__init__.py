@@ -65,7 +65,7 @@ def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | 
     """
     if kind != "type":
         return False
-    if isinstance(item, base.Money | base.UTCDateTime):
+    if isinstance(item, base.Money | base.Rate | base.UTCDateTime):
         return f"backend.models.base.{type(item).__name__}()"
     if item is base.JSONDocument:
         # Alembic's own rendering of the JSONB variant names `Text()` without importing it.

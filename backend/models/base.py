@@ -22,7 +22,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 MONEY_SCALE = 4
-_MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
+RATE_SCALE = 12
 
 
 def utcnow() -> dt.datetime:
@@ -51,34 +51,52 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-class Money(sa.TypeDecorator[Decimal]):
-    """An exact decimal amount with four places.
+class _ScaledDecimal(sa.TypeDecorator[Decimal]):
+    """An exact decimal with a fixed number of places.
 
-    PostgreSQL stores NUMERIC; SQLite has no exact decimal, so the amount is stored as an
-    integer count of 1/10,000 units — exact, and SUM() over it stays exact too.
+    PostgreSQL stores NUMERIC; SQLite has no exact decimal, so the value is stored as an
+    integer count of 10^-SCALE units — exact, and SUM() over it stays exact too.
     """
 
+    SCALE = MONEY_SCALE
+    PRECISION = 20
     impl = sa.Numeric(20, MONEY_SCALE)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(sa.BigInteger())
-        return dialect.type_descriptor(sa.Numeric(20, MONEY_SCALE, asdecimal=True))
+        return dialect.type_descriptor(sa.Numeric(self.PRECISION, self.SCALE, asdecimal=True))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return int((Decimal(value) * _MONEY_FACTOR).to_integral_value())
+            return int((Decimal(value) * Decimal(10) ** self.SCALE).to_integral_value())
         return Decimal(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        unit = Decimal(1).scaleb(-self.SCALE)
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / _MONEY_FACTOR).quantize(Decimal(1).scaleb(-MONEY_SCALE))
-        return Decimal(value).quantize(Decimal(1).scaleb(-MONEY_SCALE))
+            return (Decimal(int(value)) * unit).quantize(unit)
+        return Decimal(value).quantize(unit)
+
+
+class Money(_ScaledDecimal):
+    """An amount or quantity with four places."""
+
+    cache_ok = True
+
+
+class Rate(_ScaledDecimal):
+    """An exchange rate: twelve places, enough for a dong or a rial in US dollars."""
+
+    SCALE = RATE_SCALE
+    PRECISION = 24
+    impl = sa.Numeric(24, RATE_SCALE)
+    cache_ok = True
 
 
 def enum_type(enum: type[Enum]) -> sa.Enum:

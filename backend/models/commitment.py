@@ -5,7 +5,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from backend.models.base import JSONDocument, Money, UTCDateTime, enum_type, utcnow
+from backend.models.base import JSONDocument, Money, Rate, UTCDateTime, enum_type, utcnow
 
 
 class Stage(StrEnum):
@@ -72,7 +72,7 @@ class Commitment(SQLModel, table=True):
     currency: str | None = Field(default=None, max_length=3)
     value_date: dt.date | None = None
     earmarking: str | None = Field(default=None, max_length=2)
-    usd_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(20, 10))
+    usd_rate: Decimal | None = Field(default=None, sa_type=Rate)
     usd_rate_date: dt.date | None = None
     usd_rate_source: str | None = Field(default=None, max_length=100)
     amount_usd: Decimal | None = Field(default=None, sa_type=Money)

@@ -5,7 +5,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from backend.models.base import Money, UTCDateTime, enum_type, utcnow
+from backend.models.base import Money, Rate, UTCDateTime, enum_type, utcnow
 
 
 class DeliveryStatus(StrEnum):
@@ -28,7 +28,7 @@ class Delivery(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_type=Money)
     currency: str | None = Field(default=None, max_length=3)
     amount_usd: Decimal | None = Field(default=None, sa_type=Money)
-    usd_rate: Decimal | None = Field(default=None, sa_type=sa.Numeric(20, 10))
+    usd_rate: Decimal | None = Field(default=None, sa_type=Rate)
     quantity: Decimal | None = Field(default=None, sa_type=Money)
     unit: str | None = Field(default=None, max_length=40)
     country: str | None = Field(default=None, max_length=2)

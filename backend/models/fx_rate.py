@@ -4,6 +4,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from backend.models.base import Rate
+
 
 class FxRate(SQLModel, table=True):
     """How many US dollars one unit of `currency` bought on `rate_date`, and who said so."""
@@ -14,5 +16,5 @@ class FxRate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     currency: str = Field(max_length=3)
     rate_date: dt.date
-    usd_per_unit: Decimal = Field(sa_type=sa.Numeric(20, 10))
+    usd_per_unit: Decimal = Field(sa_type=Rate)
     source: str = Field(max_length=100)

@@ -10,11 +10,12 @@ from sqlmodel import col
 
 from backend import models
 from backend.actors import Actor
+from backend.models.base import MONEY_SCALE, RATE_SCALE
 from backend.services import access, audit
 from backend.services.validation import Checks
 
 USD = "USD"
-_CENT = Decimal("0.0001")
+_CENT = Decimal(1).scaleb(-MONEY_SCALE)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ async def publish_rate(
     access.require_secretariat_admin(actor)
     checks = Checks()
     checks.currency("currency", currency)
-    checks.positive("usdPerUnit", usd_per_unit)
+    checks.positive("usd_per_unit", usd_per_unit, places=RATE_SCALE)
     checks.text("source", source, required=True, limit=100)
     checks.done()
     rate = models.FxRate

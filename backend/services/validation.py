@@ -45,13 +45,13 @@ class Checks:
         if value is None:
             self.fail(field, REQUIRED, "This field is required.")
 
-    def positive(self, field: str, value: Decimal | None) -> None:
+    def positive(self, field: str, value: Decimal | None, *, places: int = MONEY_SCALE) -> None:
         if value is None:
             return
         if not value.is_finite() or value <= 0:
             self.fail(field, NOT_POSITIVE, "Must be greater than zero.")
-        elif value.as_tuple().exponent < -MONEY_SCALE:  # type: ignore[operator]
-            self.fail(field, TOO_PRECISE, f"At most {MONEY_SCALE} decimal places.")
+        elif value.as_tuple().exponent < -places:  # type: ignore[operator]
+            self.fail(field, TOO_PRECISE, f"At most {places} decimal places.")
         elif value >= Decimal(10) ** 15:
             self.fail(field, BAD_RANGE, "Too large.")
 
