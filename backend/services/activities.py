@@ -1,7 +1,7 @@
 """Activities: events, debates, launches, trainings, reports and news from the coalition."""
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,7 +54,7 @@ async def publish(session: AsyncSession, actor: Actor, *, draft: ActivityDraft) 
     coalition = await coalitions.get(session, actor, coalition_id=draft.coalition_id)
     coalitions.require_open(coalition)
     await _check(session, draft)
-    activity = models.Activity(**draft.__dict__, published_by=actor.name)
+    activity = models.Activity(**asdict(draft), published_by=actor.name)
     session.add(activity)
     await audit.record(session, actor, action="activity.published", entity=activity, before=None)
     await _announce(session, activity)

@@ -1,7 +1,7 @@
 """Memberships: which organisations belong to which coalition, in which role."""
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,10 +80,10 @@ async def admit(
             code="ALREADY_MEMBER",
         )
     if draft.status is models.MembershipStatus.ACTIVE and draft.joined_on is None:
-        draft = drafts_with(draft, joined_on=dt.date.today())
+        draft = replace(draft, joined_on=dt.date.today())
     await _check(session, coalition_id, draft)
     admitted = models.Membership(
-        coalition_id=coalition_id, organisation_id=organisation_id, **draft.__dict__
+        coalition_id=coalition_id, organisation_id=organisation_id, **asdict(draft)
     )
     session.add(admitted)
     await audit.record(session, actor, action="membership.admitted", entity=admitted, before=None)
@@ -102,9 +102,12 @@ async def update(
     membership = await get(session, actor, membership_id=membership_id)
     draft = drafts.merged(MembershipDraft, membership, changes)
     if draft.status in _LEFT and draft.left_on is None:
-        draft = drafts_with(draft, left_on=dt.date.today())
+        draft = replace(draft, left_on=dt.date.today())
+    if draft.status not in _LEFT and "left_on" not in changes:
+        # A member who left and is re-admitted has not left any more.
+        draft = replace(draft, left_on=None)
     if draft.status is models.MembershipStatus.ACTIVE and draft.joined_on is None:
-        draft = drafts_with(draft, joined_on=dt.date.today())
+        draft = replace(draft, joined_on=dt.date.today())
     await _check(session, membership.coalition_id, draft)
     before = audit.snapshot(membership)
     was_active = membership.status is models.MembershipStatus.ACTIVE
@@ -122,10 +125,6 @@ async def update(
     )
     _announce(session, event, membership, organisation)
     return membership
-
-
-def drafts_with(draft: MembershipDraft, **changes: Any) -> MembershipDraft:
-    return MembershipDraft(**{**draft.__dict__, **changes})
 
 
 def _announce(
