@@ -42,6 +42,9 @@ class Context(BaseContext):
         """One mutation, one transaction: COMMIT on leaving the block, ROLLBACK on error."""
         async with self.session_factory() as session, session.begin():
             yield session
+        # Reads after the write must see it: drop the read snapshot (SQLite keeps one per
+        # transaction) and whatever the loaders cached before the write.
+        await self.close()
 
     @cached_property
     def loaders(self) -> Loaders:
