@@ -8,8 +8,18 @@ not see a confidential commitment's figures.
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+
+def _figure(value: Decimal) -> str:
+    # One spelling for one number, whichever path built the message: "5000", "1000.5",
+    # never "5000.0000" or "1E+3".
+    return format(value.normalize(), "f")
+
+
+Figure = Annotated[Decimal, PlainSerializer(_figure, return_type=str, when_used="json")]
 
 
 class EventType(StrEnum):
@@ -40,7 +50,7 @@ class OrganisationRef(Message):
 
 class InKindSummary(Message):
     category: str
-    quantity: Decimal
+    quantity: Figure
     unit: str
     description: str
 
@@ -53,9 +63,9 @@ class CommitmentMessage(Message):
     resource_kind: str
     organisation: OrganisationRef
     workstream: str | None = None
-    amount: Decimal | None = None
+    amount: Figure | None = None
     currency: str | None = None
-    amount_usd: Decimal | None = None
+    amount_usd: Figure | None = None
     in_kind: list[InKindSummary] = []
     countries: list[str] = []
     reason: str | None = None
@@ -69,9 +79,9 @@ class DeliveryMessage(Message):
     organisation: OrganisationRef
     status: str
     delivered_on: dt.date
-    amount: Decimal | None = None
+    amount: Figure | None = None
     currency: str | None = None
-    quantity: Decimal | None = None
+    quantity: Figure | None = None
     unit: str | None = None
     country: str | None = None
     beneficiaries: int | None = None

@@ -99,13 +99,21 @@ async def resolve_node(info: ActivityInfo, id: int) -> Activity | None:
 
 @strawberry.input(description="Narrows `activities`.")
 class ActivityFilter:
-    coalition_id: strawberry.ID | None = None
-    workstream_id: strawberry.ID | None = None
+    coalition_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this coalition's."
+    )
+    workstream_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this workstream's."
+    )
     organisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="Published by or involving this organisation."
     )
-    kinds: list[models.ActivityKind] | None = None
-    country: str | None = None
+    kinds: list[models.ActivityKind] | None = strawberry.field(
+        default=None, description="Any of these kinds."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Took place in this country (ISO 3166-1 alpha-2)."
+    )
     occurred_from: dt.datetime | None = strawberry.field(default=None, description="Inclusive.")
     occurred_until: dt.datetime | None = strawberry.field(default=None, description="Exclusive.")
 
@@ -167,15 +175,21 @@ class PublishActivityInput:
         default=None,
         description="Publishing organisation; defaults to the viewer's. None for the secretariat.",
     )
-    workstream_id: strawberry.ID | None = None
+    workstream_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The workstream of the coalition it belongs to."
+    )
     organisation_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Other organisations involved."
     )
-    summary: str | None = None
+    summary: str | None = strawberry.field(default=None, description="What happened.")
     countries: list[str] = strawberry.field(default_factory=list, description="ISO 3166-1 alpha-2.")
     links: list[str] = strawberry.field(default_factory=list, description="http(s) addresses.")
-    visibility: models.Visibility = models.Visibility.PUBLIC
-    embargo_until: dt.datetime | None = None
+    visibility: models.Visibility = strawberry.field(
+        default=models.Visibility.PUBLIC, description="Who sees it."
+    )
+    embargo_until: dt.datetime | None = strawberry.field(
+        default=None, description="Keep it from everyone but the owner and secretariat until then."
+    )
 
 
 ActivityResult = Annotated[

@@ -198,14 +198,27 @@ class CreateCoalitionInput:
 @strawberry.input(description="Changes to a coalition; omitted fields stay as they are.")
 class UpdateCoalitionInput:
     id: strawberry.ID = strawberry.field(description="The coalition.")
-    slug: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    kind: models.CoalitionKind | None = strawberry.UNSET
-    status: models.CoalitionStatus | None = strawberry.UNSET
-    host_organisation_id: strawberry.ID | None = strawberry.UNSET
-    launched_on: dt.date | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    sdg_goals: list[str] | None = strawberry.UNSET
+    slug: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Lower-case letters, digits and hyphens; unique."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Full name.")
+    kind: models.CoalitionKind | None = strawberry.field(
+        default=strawberry.UNSET, description="Coalition, movement or fund."
+    )
+    status: models.CoalitionStatus | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="CLOSED stops new commitments, members, activities and workstreams.",
+    )
+    host_organisation_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The organisation hosting the secretariat."
+    )
+    launched_on: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Launch date."
+    )
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="Purpose.")
+    sdg_goals: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="SDG goal codes, 1 to 17; replaces the list."
+    )
 
 
 @strawberry.input(description="A new workstream in a coalition.")
@@ -222,13 +235,27 @@ class CreateWorkstreamInput:
 @strawberry.input(description="Changes to a workstream; omitted fields stay as they are.")
 class UpdateWorkstreamInput:
     id: strawberry.ID = strawberry.field(description="The workstream.")
-    name: str | None = strawberry.UNSET
-    kind: models.WorkstreamKind | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    target_metric: str | None = strawberry.UNSET
-    target_value: Decimal | None = strawberry.UNSET
-    target_date: dt.date | None = strawberry.UNSET
-    status: models.WorkstreamStatus | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Unique inside the coalition."
+    )
+    kind: models.WorkstreamKind | None = strawberry.field(
+        default=strawberry.UNSET, description="What kind of workstream."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="What it is for."
+    )
+    target_metric: str | None = strawberry.field(
+        default=strawberry.UNSET, description="e.g. teachers trained."
+    )
+    target_value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="e.g. 1000000."
+    )
+    target_date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is due."
+    )
+    status: models.WorkstreamStatus | None = strawberry.field(
+        default=strawberry.UNSET, description="Open or closed."
+    )
 
 
 Problems = errors.ValidationFailed | errors.NotFound | errors.PermissionDenied | errors.Conflict

@@ -58,9 +58,11 @@ class PledgeCommitmentInput:
     )
     countries: list[str] = strawberry.field(default_factory=list, description="ISO 3166-1 alpha-2.")
     sdg_targets: list[str] = strawberry.field(default_factory=list, description="e.g. 4.1.")
-    start_date: dt.date | None = None
+    start_date: dt.date | None = strawberry.field(default=None, description="When delivery starts.")
     end_date: dt.date | None = strawberry.field(default=None, description="Not before start.")
-    visibility: models.Visibility = models.Visibility.PUBLIC
+    visibility: models.Visibility = strawberry.field(
+        default=models.Visibility.PUBLIC, description="Who sees it, and its figures."
+    )
     embargo_until: dt.datetime | None = strawberry.field(
         default=None, description="Keep it from everyone but the owner and secretariat until then."
     )
@@ -73,21 +75,49 @@ class PledgeCommitmentInput:
 class ReviseCommitmentInput:
     id: strawberry.ID = strawberry.field(description="The commitment.")
     version: int = strawberry.field(description="The version the change is based on.")
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    resource_kind: models.ResourceKind | None = strawberry.UNSET
-    workstream_id: strawberry.ID | None = strawberry.UNSET
-    amount: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    value_date: dt.date | None = strawberry.UNSET
-    earmarking: str | None = strawberry.UNSET
-    in_kind: list[InKindLineInput] | None = strawberry.UNSET
-    countries: list[str] | None = strawberry.UNSET
-    sdg_targets: list[str] | None = strawberry.UNSET
-    start_date: dt.date | None = strawberry.UNSET
-    end_date: dt.date | None = strawberry.UNSET
-    visibility: models.Visibility | None = strawberry.UNSET
-    embargo_until: dt.datetime | None = strawberry.UNSET
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="What is promised, in a line."
+    )
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
+    resource_kind: models.ResourceKind | None = strawberry.field(
+        default=strawberry.UNSET, description="Cash, in-kind or both."
+    )
+    workstream_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Counts towards; null for none."
+    )
+    amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Cash part, more than 0."
+    )
+    currency: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 4217 code.")
+    value_date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Day the amount is valued at (and its USD rate)."
+    )
+    earmarking: str | None = strawberry.field(
+        default=strawberry.UNSET, description="IATI category 1 to 4."
+    )
+    in_kind: list[InKindLineInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces every in-kind line; refused once deliveries are recorded.",
+    )
+    countries: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 3166-1 alpha-2; replaces the list."
+    )
+    sdg_targets: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="e.g. 4.1; replaces the list."
+    )
+    start_date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="When delivery starts."
+    )
+    end_date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Not before start."
+    )
+    visibility: models.Visibility | None = strawberry.field(
+        default=strawberry.UNSET, description="Who sees it, and its figures."
+    )
+    embargo_until: dt.datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Keep it from everyone but the owner and secretariat until then.",
+    )
 
 
 @strawberry.input(description="Move a commitment one stage on.")

@@ -179,12 +179,20 @@ async def resolve_node(info: CommitmentInfo, id: int) -> Commitment | None:
 
 @strawberry.input(description="Narrows a list of commitments; all given criteria must hold.")
 class CommitmentFilter:
-    coalition_id: strawberry.ID | None = None
-    workstream_id: strawberry.ID | None = None
-    organisation_id: strawberry.ID | None = None
+    coalition_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Made to this coalition."
+    )
+    workstream_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Counting towards this workstream."
+    )
+    organisation_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Made by this organisation."
+    )
     organisation_type: str | None = strawberry.field(default=None, description="IATI type code.")
     stages: list[models.Stage] | None = strawberry.field(default=None, description="Any of these.")
-    resource_kind: models.ResourceKind | None = None
+    resource_kind: models.ResourceKind | None = strawberry.field(
+        default=None, description="Cash, in-kind or both."
+    )
     country: str | None = strawberry.field(default=None, description="Targets this country.")
     sdg_target: str | None = strawberry.field(default=None, description="Targets this, e.g. 4.1.")
     created_from: dt.datetime | None = strawberry.field(default=None, description="Inclusive.")

@@ -123,19 +123,25 @@ async def _result(info: DeliveryInfo, delivery: models.Delivery) -> Delivery:
 class ReportDeliveryInput:
     commitment_id: strawberry.ID = strawberry.field(description="The commitment delivered against.")
     delivered_on: dt.date = strawberry.field(description="Not in the future.")
-    amount: Decimal | None = None
-    currency: str | None = None
+    amount: Decimal | None = strawberry.field(
+        default=None, description="Cash delivered, more than 0; not with an in-kind line."
+    )
+    currency: str | None = strawberry.field(default=None, description="ISO 4217 code of `amount`.")
     in_kind_line_id: strawberry.ID | None = strawberry.field(
         default=None, description="The commitment's in-kind line drawn down."
     )
-    quantity: Decimal | None = None
+    quantity: Decimal | None = strawberry.field(
+        default=None, description="How much of the in-kind line was handed over, in its unit."
+    )
     country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2.")
     receiving_organisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="Who received it; they may confirm it."
     )
     beneficiaries: int | None = strawberry.field(default=None, description="People reached.")
-    evidence_url: str | None = None
-    note: str | None = None
+    evidence_url: str | None = strawberry.field(
+        default=None, description="http(s) link to evidence: a receipt, report or photo."
+    )
+    note: str | None = strawberry.field(default=None, description="Free text.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key returns the first delivery."
     )

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import strawberry
@@ -72,11 +73,12 @@ def from_domain(error: domain.DomainError) -> Problem:
     if isinstance(error, domain.Unauthenticated):
         raise unauthenticated(error.message)
     if isinstance(error, domain.InvalidInput):
+        refused = _in_client_terms(error)
         fields = [
-            FieldError(field=camel_path(issue.field), code=issue.code, message=issue.message)
-            for issue in error.issues
+            FieldError(field=issue.field, code=issue.code, message=issue.message)
+            for issue in refused.issues
         ]
-        return ValidationFailed(code=error.code, message=error.message, fields=fields)
+        return ValidationFailed(code=refused.code, message=refused.message, fields=fields)
     kinds: dict[type[domain.DomainError], type[Any]] = {
         domain.NotFound: NotFound,
         domain.PermissionDenied: PermissionDenied,
@@ -89,6 +91,12 @@ def from_domain(error: domain.DomainError) -> Problem:
     raise error
 
 
+def _in_client_terms(error: domain.InvalidInput) -> domain.InvalidInput:
+    """The same error with its paths, message included, spelled as in the schema."""
+    issues = [replace(issue, field=camel_path(issue.field)) for issue in error.issues]
+    return domain.InvalidInput(issues)
+
+
 def unauthenticated(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
 
@@ -96,8 +104,9 @@ def unauthenticated(message: str) -> GraphQLError:
 def for_query(error: domain.DomainError) -> GraphQLError:
     """Queries have no result union: a refused read is a GraphQL error with the domain code."""
     if isinstance(error, domain.InvalidInput):
-        fields = [{"field": camel_path(issue.field), "code": issue.code} for issue in error.issues]
-        return GraphQLError(error.message, extensions={"code": error.code, "fields": fields})
+        refused = _in_client_terms(error)
+        fields = [{"field": issue.field, "code": issue.code} for issue in refused.issues]
+        return GraphQLError(refused.message, extensions={"code": refused.code, "fields": fields})
     code = "UNAUTHENTICATED" if isinstance(error, domain.Unauthenticated) else error.code
     return GraphQLError(error.message, extensions={"code": code})
 

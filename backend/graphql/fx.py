@@ -33,10 +33,10 @@ class FxRate:
 
 @strawberry.input(description="A rate to add or correct.")
 class PublishFxRateInput:
-    currency: str
-    rate_date: dt.date
-    usd_per_unit: Decimal
-    source: str
+    currency: str = strawberry.field(description="ISO 4217 code.")
+    rate_date: dt.date = strawberry.field(description="The day the rate holds for.")
+    usd_per_unit: Decimal = strawberry.field(description="US dollars for one unit; more than 0.")
+    source: str = strawberry.field(description="Who published it, e.g. IMF, ECB, UN operational.")
 
 
 FxRateResult = Annotated[

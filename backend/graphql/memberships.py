@@ -102,12 +102,25 @@ class AdmitMemberInput:
 @strawberry.input(description="Changes to a membership; omitted fields stay as they are.")
 class UpdateMembershipInput:
     id: strawberry.ID = strawberry.field(description="The membership.")
-    status: models.MembershipStatus | None = strawberry.UNSET
-    role: models.MembershipRole | None = strawberry.UNSET
-    joined_on: dt.date | None = strawberry.UNSET
-    left_on: dt.date | None = strawberry.UNSET
-    principles_accepted: list[str] | None = strawberry.UNSET
-    workstream_ids: list[strawberry.ID] | None = strawberry.UNSET
+    status: models.MembershipStatus | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="ACTIVE admits; SUSPENDED, WITHDRAWN or REJECTED stop partner writes.",
+    )
+    role: models.MembershipRole | None = strawberry.field(
+        default=strawberry.UNSET, description="The member's role."
+    )
+    joined_on: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it became ACTIVE; today if none."
+    )
+    left_on: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it was withdrawn or rejected; today if none."
+    )
+    principles_accepted: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Principles the member signed; replaces the list."
+    )
+    workstream_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET, description="Workstreams of this coalition; replaces the list."
+    )
 
 
 MembershipResult = Annotated[

@@ -29,5 +29,6 @@ def quantity(value: Decimal | None) -> Decimal | None:
     """A count, measure or rate without trailing zeros: 5000, 2.5, 0.000039."""
     if value is None:
         return None
-    integral = value.to_integral_value()
+    # quantize(1), not to_integral_value(): "1E3" must read back as "1000", not "1E+3".
+    integral = value.quantize(Decimal(1))
     return integral if value == integral else value.normalize()

@@ -97,7 +97,7 @@ class OrganisationFilter:
     organisation_type: str | None = strawberry.field(default=None, description="IATI type code.")
     country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2.")
     coalition_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only members of this coalition."
+        default=None, description="Only ACTIVE members of this coalition."
     )
 
 
@@ -167,14 +167,24 @@ class RegisterOrganisationInput:
 @strawberry.input(description="Changes to an organisation; omitted fields stay as they are.")
 class UpdateOrganisationInput:
     id: strawberry.ID = strawberry.field(description="The organisation.")
-    name: str | None = strawberry.UNSET
-    organisation_type: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    acronym: str | None = strawberry.UNSET
-    iati_identifier: str | None = strawberry.UNSET
-    hub_category: models.HubCategory | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Full name (at most 200 characters)."
+    )
+    organisation_type: str | None = strawberry.field(
+        default=strawberry.UNSET, description="IATI OrganisationType code, e.g. 70."
+    )
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Headquarters, ISO 3166-1 alpha-2."
+    )
+    acronym: str | None = strawberry.field(default=strawberry.UNSET, description="Short name.")
+    iati_identifier: str | None = strawberry.field(
+        default=strawberry.UNSET, description="IATI organisation identifier; unique in the hub."
+    )
+    hub_category: models.HubCategory | None = strawberry.field(
+        default=strawberry.UNSET, description="MEDIA or NETWORK."
+    )
+    website: str | None = strawberry.field(default=strawberry.UNSET, description="http(s) address.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="Free text.")
 
 
 OrganisationResult = Annotated[

@@ -1,10 +1,10 @@
 """The schema: every domain module's Query and Mutation merged into one."""
 
+import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
 from backend.graphql import (
     activities,
@@ -20,37 +20,47 @@ from backend.graphql import (
     organisations,
     permissions,
     relay,
+    scalars,
     tokens,
     viewer,
 )
 
-Query = merge_types(
-    "Query",
-    (
-        viewer.Query,
-        coalitions.Query,
-        organisations.Query,
-        commitments.Query,
-        activities.Query,
-        audit.Query,
-        tokens.Query,
-    ),
-)
-Mutation = merge_types(
-    "Mutation",
-    (
-        coalitions.Mutation,
-        organisations.Mutation,
-        memberships.Mutation,
-        commitment_writes.Mutation,
-        deliveries.Mutation,
-        activities.Mutation,
-        tokens.Mutation,
-        fx.Mutation,
-    ),
-)
 
-# The domain enums, documented for GraphQL (registered on import, before the schema is built).
+# What strawberry.tools.merge_types does, plus the descriptions it cannot take.
+@strawberry.type(
+    description="Reads. Lists, nested fields and `node(id:)` show only what the viewer may "
+    "see; without a token, what is public."
+)
+class Query(
+    viewer.Query,
+    coalitions.Query,
+    organisations.Query,
+    commitments.Query,
+    activities.Query,
+    audit.Query,
+    tokens.Query,
+):
+    pass
+
+
+@strawberry.type(
+    description="Writes: each needs an API token and is one transaction. Expected failures "
+    "are results (ValidationFailed, NotFound, PermissionDenied, Conflict), not errors."
+)
+class Mutation(
+    coalitions.Mutation,
+    organisations.Mutation,
+    memberships.Mutation,
+    commitment_writes.Mutation,
+    deliveries.Mutation,
+    activities.Mutation,
+    tokens.Mutation,
+    fx.Mutation,
+):
+    pass
+
+
+# The domain enums, documented for GraphQL (backend/graphql/__init__.py imports them first).
 ENUMS = enums.REGISTERED
 
 # Types reached only through the Node interface or unions must be named explicitly.
@@ -94,7 +104,7 @@ def build(*, production: bool) -> Schema:
         mutation=Mutation,
         types=NODE_TYPES,
         extensions=extensions,  # type: ignore[arg-type]
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=scalars.SCALARS),
     )
 
 

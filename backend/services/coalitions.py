@@ -56,6 +56,8 @@ async def _check(
     if draft.slug and not _SLUG.match(draft.slug):
         checks.fail("slug", BAD_FORMAT, "Lower-case letters, digits and single hyphens only.")
     checks.text("name", draft.name, required=True)
+    checks.required("kind", draft.kind)
+    checks.required("status", draft.status)
     checks.text("description", draft.description, limit=LONG_TEXT)
     checks.sdg_goals("sdg_goals", draft.sdg_goals)
     checks.done()
@@ -122,6 +124,8 @@ def require_open(coalition: models.Coalition) -> None:
 def _check_workstream(draft: WorkstreamDraft) -> None:
     checks = Checks()
     checks.text("name", draft.name, required=True)
+    checks.required("kind", draft.kind)
+    checks.required("status", draft.status)
     checks.text("description", draft.description, limit=LONG_TEXT)
     checks.text("target_metric", draft.target_metric)
     checks.positive("target_value", draft.target_value)

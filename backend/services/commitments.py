@@ -108,9 +108,8 @@ async def revise(
     commitment = await _writable(session, actor, commitment_id)
     _require_open(commitment)
     current_lines = await in_kind_lines(session, commitment_ids=[commitment_id])
-    draft = replace(
-        drafts.current(CommitmentDraft, commitment),
-        in_kind=[InKindDraft.of(line) for line in current_lines],
+    draft = drafts.current(
+        CommitmentDraft, commitment, in_kind=[InKindDraft.of(line) for line in current_lines]
     )
     draft = replace(draft, **changes)
     await commitment_rules.check(session, draft)
@@ -119,11 +118,18 @@ async def revise(
             "In-kind lines cannot be replaced once deliveries are recorded against them.",
             code="HAS_DELIVERIES",
         )
-    await _bump_version(session, commitment, version)
     before = audit.snapshot(commitment)
+    await _bump_version(session, commitment, version)
+    # The pinned rate stays unless the figure it converts changed.
+    repin = (draft.amount, draft.currency, draft.value_date) != (
+        commitment.amount,
+        commitment.currency,
+        commitment.value_date,
+    )
     for name, value in _columns(draft).items():
         setattr(commitment, name, value)
-    await _pin_rate(session, commitment)
+    if repin:
+        await _pin_rate(session, commitment)
     lines = current_lines
     if "in_kind" in changes:
         lines = await _replace_lines(session, commitment, draft.in_kind)
@@ -154,6 +160,10 @@ async def withdraw(
     access.require_authenticated(actor)
     if not (actor.is_partner_writer and actor.belongs_to(commitment.organisation_id)):
         raise PermissionDenied("Only the pledging organisation withdraws; the secretariat cancels.")
+    # Like every other partner write, only while an ACTIVE member; otherwise the secretariat
+    # cancels.
+    if not actor.is_member_of(commitment.coalition_id):
+        raise PermissionDenied("Your organisation is not an active member of this coalition.")
     commitment_rules.check_reason(reason)
     _require_open(commitment)
     return await _move(
@@ -179,8 +189,10 @@ async def start_delivery(session: AsyncSession, commitment: models.Commitment) -
     commitment.last_progress_at = models.utcnow()
     if commitment.stage is not Stage.COMMITTED:
         return False
+    # The stage change is a write like any other: it takes the version, so a concurrent
+    # revision of the same commitment cannot be silently overwritten.
+    await _bump_version(session, commitment, commitment.version)
     commitment.stage = Stage.IN_DELIVERY
-    commitment.version += 1
     lines = await in_kind_lines(session, commitment_ids=[commitment.id])  # type: ignore[list-item]
     await _announce(session, messages.EventType.COMMITMENT_IN_DELIVERY, commitment, lines)
     return True
@@ -254,8 +266,8 @@ async def _move(
     stage: models.Stage,
     reason: str | None,
 ) -> models.Commitment:
-    await _bump_version(session, commitment, version)
     before = audit.snapshot(commitment)
+    await _bump_version(session, commitment, version)
     commitment.stage = stage
     commitment.closing_reason = reason
     commitment.last_progress_at = models.utcnow()
@@ -283,20 +295,26 @@ async def _bump_version(session: AsyncSession, commitment: models.Commitment, ve
     """Optimistic lock: the write goes ahead only if nobody changed the row since `version`.
 
     The conditional UPDATE also takes the row lock, so two concurrent writers with the same
-    version cannot both pass.
+    version cannot both pass. The loaded row must be at `version` too: otherwise the change
+    would be merged into values older than the ones the caller saw.
     """
+    stale = StaleVersion(
+        f"The commitment was changed since version {version}; reload it and try again."
+    )
+    if commitment.version != version:
+        raise stale
     table = models.Commitment
+    now = models.utcnow()
     result = await session.execute(
         sa.update(table)
         .where(col(table.id) == commitment.id, col(table.version) == version)
-        .values(version=version + 1, updated_at=models.utcnow())
+        .values(version=version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleVersion(
-            f"The commitment was changed since version {version}; reload it and try again."
-        )
+        raise stale
     set_committed_value(commitment, "version", version + 1)
+    set_committed_value(commitment, "updated_at", now)
 
 
 async def _has_deliveries(session: AsyncSession, commitment_id: int) -> bool:

@@ -10,7 +10,14 @@ from sqlmodel import col
 
 from backend import models
 from backend.actors import Actor
-from backend.errors import BAD_RANGE, NOT_ALLOWED, InvalidTransition, NotFound, PermissionDenied
+from backend.errors import (
+    BAD_RANGE,
+    NOT_ALLOWED,
+    REQUIRED,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
 from backend.services import access, audit, commitments, feed, fx
 from backend.services.validation import Checks
 from events import messages
@@ -182,8 +189,10 @@ async def _check(
         checks.fail("delivered_on", BAD_RANGE, "A delivery cannot be dated in the future.")
     cash = draft.amount is not None or draft.currency is not None
     goods = draft.in_kind_line_id is not None or draft.quantity is not None
-    if cash == goods:
+    if cash and goods:
         checks.fail("amount", NOT_ALLOWED, "Give either an amount or an in-kind line, not both.")
+    if not cash and not goods:
+        checks.fail("amount", REQUIRED, "Give an amount, or an in-kind line and a quantity.")
     if cash:
         checks.required("amount", draft.amount)
         checks.required("currency", draft.currency)

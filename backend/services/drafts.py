@@ -12,10 +12,13 @@ from sqlmodel import SQLModel
 DraftT = TypeVar("DraftT")
 
 
-def current(draft_type: type[DraftT], entity: SQLModel) -> DraftT:
-    """A draft holding the entity's present values."""
+def current(draft_type: type[DraftT], entity: SQLModel, **given: Any) -> DraftT:
+    """A draft holding the entity's present values; `given` supplies fields it has no column
+    for (a commitment's in-kind lines live in their own table)."""
     names = [field.name for field in dataclasses.fields(draft_type)]  # type: ignore[arg-type]
-    return draft_type(**{name: getattr(entity, name) for name in names})
+    return draft_type(
+        **{name: given[name] if name in given else getattr(entity, name) for name in names}
+    )
 
 
 def merged(draft_type: type[DraftT], entity: SQLModel, changes: dict[str, Any]) -> DraftT:

@@ -31,6 +31,8 @@ _LEFT = (models.MembershipStatus.WITHDRAWN, models.MembershipStatus.REJECTED)
 
 async def _check(session: AsyncSession, coalition_id: int, draft: MembershipDraft) -> None:
     checks = Checks()
+    checks.required("status", draft.status)
+    checks.required("role", draft.role)
     checks.date_order("left_on", draft.joined_on, draft.left_on, start_name="joined_on")
     for index, principle in enumerate(draft.principles_accepted):
         checks.text(f"principles_accepted.{index}", principle, required=True, limit=100)

@@ -117,9 +117,10 @@ def listing(actor: Actor, filter: OrganisationFilter) -> sa.Select[Any]:
         statement = statement.where(col(organisation.country) == filter.country)
     if filter.coalition_id is not None:
         membership = models.Membership
+        # "Members" means members now: not applicants, nor those who left or are suspended.
         members = sa.select(col(membership.organisation_id)).where(
             col(membership.coalition_id) == filter.coalition_id,
-            access.membership_listed(actor),
+            col(membership.status) == models.MembershipStatus.ACTIVE,
         )
         statement = statement.where(col(organisation.id).in_(members))
     return statement

@@ -20,6 +20,10 @@ from backend.models.base import MONEY_SCALE
 
 SHORT_TEXT = 200
 LONG_TEXT = 10_000
+# SQLite keeps decimals as 64-bit counts of 10^-places units (at most about 9.2e18).
+# Values stay below 10^18 units, so an amount converted to US dollars at a rate of up to 9
+# still fits.
+_STORED_DIGITS = 18
 
 
 class Checks:
@@ -50,9 +54,9 @@ class Checks:
             return
         if not value.is_finite() or value <= 0:
             self.fail(field, NOT_POSITIVE, "Must be greater than zero.")
-        elif value.as_tuple().exponent < -places:  # type: ignore[operator]
+        elif value.normalize().as_tuple().exponent < -places:  # type: ignore[operator]
             self.fail(field, TOO_PRECISE, f"At most {places} decimal places.")
-        elif value >= Decimal(10) ** 15:
+        elif value >= Decimal(10) ** (_STORED_DIGITS - places):
             self.fail(field, BAD_RANGE, "Too large.")
 
     def non_negative(self, field: str, value: int | None) -> None:

@@ -1,0 +1,309 @@
+"""Who may make which change: every write mutation for every kind of caller.
+
+EXPECTED below is the access rule table, and the documentation of it. Each cell builds a
+world of its own — a coalition whose "owner" and "other" organisations are ACTIVE members —
+then the mutation's own data, then the caller's token; one test per mutation sends it as
+every caller and compares the whole row, so a failure shows every cell that differs.
+"""
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import models
+from backend.actors import SYSTEM, Actor
+from backend.graphql.schema import schema
+from backend.services import deliveries, memberships
+from tests.factories import (
+    gid,
+    make_coalition,
+    make_commitment,
+    make_membership,
+    make_organisation,
+    make_token,
+    make_workstream,
+)
+
+ANON = "UNAUTHENTICATED"  # a GraphQL error: the whole operation is refused
+NO = "PermissionDenied"
+
+CALLERS = (
+    "anonymous",
+    "secretariat_admin",
+    "analyst",
+    "owner_admin",
+    "owner_editor",
+    "owner_viewer",
+    "other_editor",
+    "suspended_editor",
+)
+# "Owner" is the organisation the change is about: the commitment's, the activity's, the
+# token's, the organisation itself. For confirm/dispute the owner reported the delivery and
+# the other member received it: the receiver (or the secretariat) reviews, never the reporter.
+# Withdrawing is the partner's alone; the secretariat cancels instead.
+EXPECTED: dict[str, tuple[str, ...]] = {
+    # ---------------------- anon, sec admin, analyst, admin, editor, viewer, other, suspended
+    "createCoalition": (ANON, "Coalition", NO, NO, NO, NO, NO, NO),
+    "updateCoalition": (ANON, "Coalition", NO, NO, NO, NO, NO, NO),
+    "createWorkstream": (ANON, "Workstream", NO, NO, NO, NO, NO, NO),
+    "updateWorkstream": (ANON, "Workstream", NO, NO, NO, NO, NO, NO),
+    "registerOrganisation": (ANON, "Organisation", NO, NO, NO, NO, NO, NO),
+    "updateOrganisation": (ANON, "Organisation", NO, "Organisation", NO, NO, NO, NO),
+    "admitMember": (ANON, "Membership", NO, NO, NO, NO, NO, NO),
+    "updateMembership": (ANON, "Membership", NO, NO, NO, NO, NO, NO),
+    "pledgeCommitment": (ANON, "Commitment", NO, "Commitment", "Commitment", NO, NO, NO),
+    "reviseCommitment": (ANON, "Commitment", NO, "Commitment", "Commitment", NO, NO, NO),
+    "advanceCommitment": (ANON, "Commitment", NO, "Commitment", "Commitment", NO, NO, NO),
+    "withdrawCommitment": (ANON, NO, NO, "Commitment", "Commitment", NO, NO, NO),
+    "cancelCommitment": (ANON, "Commitment", NO, NO, NO, NO, NO, NO),
+    "reportDelivery": (ANON, "Delivery", NO, "Delivery", "Delivery", NO, NO, NO),
+    "confirmDelivery": (ANON, "Delivery", NO, NO, NO, NO, "Delivery", NO),
+    "disputeDelivery": (ANON, "Delivery", NO, NO, NO, NO, "Delivery", NO),
+    "publishActivity": (ANON, "Activity", NO, "Activity", "Activity", NO, NO, NO),
+    "createApiToken": (ANON, "IssuedApiToken", NO, "IssuedApiToken", NO, NO, NO, NO),
+    "revokeApiToken": (ANON, "ApiToken", NO, "ApiToken", NO, NO, NO, NO),
+    "publishFxRate": (ANON, "FxRate", NO, NO, NO, NO, NO, NO),
+}
+
+
+@dataclass(frozen=True)
+class World:
+    coalition: models.Coalition
+    owner: models.Organisation
+    other: models.Organisation
+    owner_membership: models.Membership
+    other_membership: models.Membership
+
+
+async def given_world(session: AsyncSession) -> World:
+    coalition = await make_coalition(session)
+    owner = await make_organisation(session, name="Owner")
+    other = await make_organisation(session, name="Other member")
+    owner_membership = await make_membership(session, coalition, owner)
+    other_membership = await make_membership(session, coalition, other)
+    return World(coalition, owner, other, owner_membership, other_membership)
+
+
+async def token_of(session: AsyncSession, world: World, caller: str) -> str | None:
+    """The caller's bearer secret; for the suspended editor, the owner is suspended first."""
+    role, organisation = {
+        "anonymous": (None, None),
+        "secretariat_admin": (models.Role.SECRETARIAT_ADMIN, None),
+        "analyst": (models.Role.SECRETARIAT_ANALYST, None),
+        "owner_admin": (models.Role.PARTNER_ADMIN, world.owner),
+        "owner_editor": (models.Role.PARTNER_EDITOR, world.owner),
+        "owner_viewer": (models.Role.PARTNER_VIEWER, world.owner),
+        "other_editor": (models.Role.PARTNER_EDITOR, world.other),
+        "suspended_editor": (models.Role.PARTNER_EDITOR, world.owner),
+    }[caller]
+    if caller == "suspended_editor":
+        assert world.owner_membership.id is not None
+        await memberships.update(
+            session,
+            SYSTEM,
+            membership_id=world.owner_membership.id,
+            changes={"status": models.MembershipStatus.SUSPENDED},
+        )
+        await session.commit()
+    return None if role is None else await make_token(session, role, organisation)
+
+
+# Each returns the mutation's `input` for a change about the world's owner.
+Given = Callable[[AsyncSession, World], Awaitable[dict[str, Any]]]
+
+
+async def a_new_coalition(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"slug": f"{world.coalition.slug}-new", "name": "New coalition", "kind": "COALITION"}
+
+
+async def a_coalition_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"id": gid(world.coalition), "name": "Renamed"}
+
+
+async def a_new_workstream(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"coalitionId": gid(world.coalition), "name": "Teachers", "kind": "FLAGSHIP"}
+
+
+async def a_workstream_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    workstream = await make_workstream(session, world.coalition)
+    return {"id": gid(workstream), "status": "CLOSED"}
+
+
+async def a_new_organisation(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"name": "Newcomer", "organisationType": "21", "country": "FR"}
+
+
+async def an_organisation_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"id": gid(world.owner), "website": "https://owner.example.org"}
+
+
+async def an_admission(session: AsyncSession, world: World) -> dict[str, Any]:
+    newcomer = await make_organisation(session)
+    return {"coalitionId": gid(world.coalition), "organisationId": gid(newcomer)}
+
+
+async def a_membership_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"id": gid(world.other_membership), "role": "CHAMPION"}
+
+
+async def a_pledge(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {
+        "coalitionId": gid(world.coalition),
+        "organisationId": gid(world.owner),
+        "title": "Laptops for teachers",
+        "resourceKind": "FINANCIAL",
+        "amount": "5000",
+        "currency": "USD",
+    }
+
+
+async def a_revision(session: AsyncSession, world: World) -> dict[str, Any]:
+    commitment = await make_commitment(session, world.coalition, world.owner)
+    return {"id": gid(commitment), "version": commitment.version, "title": "Revised"}
+
+
+async def an_advance(session: AsyncSession, world: World) -> dict[str, Any]:
+    commitment = await make_commitment(session, world.coalition, world.owner)
+    return {"id": gid(commitment), "version": commitment.version, "stage": "COMMITTED"}
+
+
+async def a_closing(session: AsyncSession, world: World) -> dict[str, Any]:
+    commitment = await make_commitment(session, world.coalition, world.owner)
+    return {"id": gid(commitment), "version": commitment.version, "reason": "Plans changed"}
+
+
+async def a_delivery(session: AsyncSession, world: World) -> dict[str, Any]:
+    stage = models.Stage.COMMITTED
+    commitment = await make_commitment(session, world.coalition, world.owner, stage=stage)
+    return {
+        "commitmentId": gid(commitment),
+        "deliveredOn": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+        "amount": "1000",
+        "currency": "USD",
+    }
+
+
+async def a_delivery_to_review(session: AsyncSession, world: World) -> dict[str, Any]:
+    stage = models.Stage.COMMITTED
+    commitment = await make_commitment(session, world.coalition, world.owner, stage=stage)
+    assert commitment.id is not None and world.owner.id is not None
+    reporter = Actor(
+        name="Owner's reporter",
+        role=models.Role.PARTNER_EDITOR,
+        organisation_id=world.owner.id,
+        member_coalition_ids=frozenset({commitment.coalition_id}),
+    )
+    delivery = await deliveries.report(
+        session,
+        reporter,
+        commitment_id=commitment.id,
+        draft=deliveries.DeliveryDraft(
+            delivered_on=dt.date.today(),
+            amount=Decimal("1000"),
+            currency="USD",
+            receiving_organisation_id=world.other.id,
+        ),
+    )
+    await session.commit()
+    return {"id": gid(delivery)}
+
+
+async def a_dispute(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {**await a_delivery_to_review(session, world), "reason": "Never arrived"}
+
+
+async def an_activity(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {
+        "coalitionId": gid(world.coalition),
+        "organisationId": gid(world.owner),
+        "kind": "EVENT",
+        "title": "Launch",
+        "occurredAt": "2026-01-15T10:00:00Z",
+    }
+
+
+async def a_new_token(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"name": "Bot", "role": "PARTNER_EDITOR", "organisationId": gid(world.owner)}
+
+
+async def a_token_to_revoke(session: AsyncSession, world: World) -> dict[str, Any]:
+    secret = await make_token(session, models.Role.PARTNER_EDITOR, world.owner)
+    return {"prefix": secret[:12]}
+
+
+async def a_rate(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"currency": "EUR", "rateDate": "2026-01-02", "usdPerUnit": "1.08", "source": "ECB"}
+
+
+WRITES: dict[str, tuple[str, Given]] = {
+    "createCoalition": ("CreateCoalitionInput", a_new_coalition),
+    "updateCoalition": ("UpdateCoalitionInput", a_coalition_change),
+    "createWorkstream": ("CreateWorkstreamInput", a_new_workstream),
+    "updateWorkstream": ("UpdateWorkstreamInput", a_workstream_change),
+    "registerOrganisation": ("RegisterOrganisationInput", a_new_organisation),
+    "updateOrganisation": ("UpdateOrganisationInput", an_organisation_change),
+    "admitMember": ("AdmitMemberInput", an_admission),
+    "updateMembership": ("UpdateMembershipInput", a_membership_change),
+    "pledgeCommitment": ("PledgeCommitmentInput", a_pledge),
+    "reviseCommitment": ("ReviseCommitmentInput", a_revision),
+    "advanceCommitment": ("AdvanceCommitmentInput", an_advance),
+    "withdrawCommitment": ("CloseCommitmentInput", a_closing),
+    "cancelCommitment": ("CloseCommitmentInput", a_closing),
+    "reportDelivery": ("ReportDeliveryInput", a_delivery),
+    "confirmDelivery": ("ConfirmDeliveryInput", a_delivery_to_review),
+    "disputeDelivery": ("DisputeDeliveryInput", a_dispute),
+    "publishActivity": ("PublishActivityInput", an_activity),
+    "createApiToken": ("CreateApiTokenInput", a_new_token),
+    "revokeApiToken": ("RevokeApiTokenInput", a_token_to_revoke),
+    "publishFxRate": ("PublishFxRateInput", a_rate),
+}
+
+
+async def attempt(api: Any, mutation: str, input: dict[str, Any], token: str | None) -> str:
+    """The result's typename, or the GraphQL error code when the operation was refused."""
+    input_type = WRITES[mutation][0]
+    document = f"""
+        mutation Attempt($input: {input_type}!) {{
+          result: {mutation}(input: $input) {{ __typename ... on Error {{ code message }} }}
+        }}
+    """
+    response = await api.post(document, {"input": input}, token=token)
+    body = response.json()
+    if "errors" in body:
+        assert body["data"] is None, body
+        code: str = body["errors"][0]["extensions"]["code"]
+        return code
+    result = body["data"]["result"]
+    typename: str = result["__typename"]
+    if typename == NO:
+        assert result["code"] == "PERMISSION_DENIED", result
+    return typename
+
+
+def test_the_table_has_a_row_for_every_mutation():
+    mutation_type = schema._schema.mutation_type
+    assert mutation_type is not None
+
+    assert set(EXPECTED) == set(WRITES) == set(mutation_type.fields)
+    assert {len(row) for row in EXPECTED.values()} == {len(CALLERS)}
+
+
+@pytest.mark.parametrize("mutation", EXPECTED)
+async def test_access_rules_of(api, session, mutation):
+    attempts = {}
+    for caller in CALLERS:
+        world = await given_world(session)
+        input = await WRITES[mutation][1](session, world)
+        attempts[caller] = (input, await token_of(session, world, caller))
+
+    outcomes = {
+        caller: await attempt(api, mutation, input, token)
+        for caller, (input, token) in attempts.items()
+    }
+
+    assert outcomes == dict(zip(CALLERS, EXPECTED[mutation], strict=True))
