@@ -1,6 +1,7 @@
 """Commitment mutations: pledge, revise, advance, withdraw, cancel."""
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -241,36 +242,30 @@ class Mutation:
     async def withdraw_commitment(
         self, info: WriteInfo, input: CloseCommitmentInput
     ) -> CommitmentResult:
-        actor = info.context.actor
-        try:
-            commitment_id = relay.decode_id(input.id, "Commitment", field="id")
-            async with info.context.transaction() as session:
-                commitment = await commitments.withdraw(
-                    session,
-                    actor,
-                    commitment_id=commitment_id,
-                    version=input.version,
-                    reason=input.reason,
-                )
-        except DomainError as error:
-            return errors.from_domain(error)
-        return Commitment.from_model(commitment, actor)
+        return await _close(info, input, commitments.withdraw)
 
     @strawberry.mutation(description="Cancel an open commitment (secretariat admins).")
     async def cancel_commitment(
         self, info: WriteInfo, input: CloseCommitmentInput
     ) -> CommitmentResult:
-        actor = info.context.actor
-        try:
-            commitment_id = relay.decode_id(input.id, "Commitment", field="id")
-            async with info.context.transaction() as session:
-                commitment = await commitments.cancel(
-                    session,
-                    actor,
-                    commitment_id=commitment_id,
-                    version=input.version,
-                    reason=input.reason,
-                )
-        except DomainError as error:
-            return errors.from_domain(error)
-        return Commitment.from_model(commitment, actor)
+        return await _close(info, input, commitments.cancel)
+
+
+async def _close(
+    info: WriteInfo, input: CloseCommitmentInput, close: Callable[..., Awaitable[models.Commitment]]
+) -> CommitmentResult:
+    """Withdraw or cancel: the same input, the same transaction, a different rule."""
+    actor = info.context.actor
+    try:
+        commitment_id = relay.decode_id(input.id, "Commitment", field="id")
+        async with info.context.transaction() as session:
+            commitment = await close(
+                session,
+                actor,
+                commitment_id=commitment_id,
+                version=input.version,
+                reason=input.reason,
+            )
+    except DomainError as error:
+        return errors.from_domain(error)
+    return Commitment.from_model(commitment, actor)

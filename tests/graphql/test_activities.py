@@ -1,7 +1,7 @@
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from backend import models
 from backend.graphql.relay import to_global_id
@@ -15,6 +15,7 @@ from tests.factories import (
     make_token,
     make_workstream,
 )
+from tests.results import DENIED, NOT_FOUND, invalid, table_sizes
 
 PUBLISH = """
 mutation ($input: PublishActivityInput!) {
@@ -38,29 +39,6 @@ query ($filter: ActivityFilter, $first: Int! = 20, $after: String) {
   }
 }
 """
-
-
-NOT_FOUND = {"__typename": "NotFound", "code": "NOT_FOUND"}
-DENIED = {"__typename": "PermissionDenied", "code": "PERMISSION_DENIED"}
-
-
-def invalid(*fields):
-    """A ValidationFailed result naming each refused (field, code)."""
-    issues = [{"field": field, "code": code} for field, code in fields]
-    return {"__typename": "ValidationFailed", "code": "INVALID_INPUT", "fields": issues}
-
-
-async def table_sizes(session):
-    """Rows in every table, to show that a refused mutation wrote nothing at all."""
-    tables = SQLModel.metadata.sorted_tables
-    sizes = [
-        sa.select(sa.func.count()).select_from(table).scalar_subquery().label(table.name)
-        for table in tables
-    ]
-    row = (await session.execute(sa.select(*sizes))).one()
-    # End the read transaction: SQLite would keep showing this snapshot to the next count.
-    await session.commit()
-    return dict(row._mapping)
 
 
 async def published_events(session):

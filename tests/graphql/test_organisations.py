@@ -1,10 +1,10 @@
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
 from backend import models
 from backend.graphql.relay import to_global_id
 from backend.models import Role
 from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
+from tests.results import DENIED, NOT_FOUND, invalid, table_sizes
 
 ORGANISATION = """
     id name acronym iatiIdentifier organisationType organisationTypeName hubCategory
@@ -33,29 +33,6 @@ query ($filter: OrganisationFilter, $first: Int! = 20, $after: String) {
   }
 }
 """
-
-
-NOT_FOUND = {"__typename": "NotFound", "code": "NOT_FOUND"}
-DENIED = {"__typename": "PermissionDenied", "code": "PERMISSION_DENIED"}
-
-
-def invalid(*fields):
-    """A ValidationFailed result naming each refused (field, code)."""
-    issues = [{"field": field, "code": code} for field, code in fields]
-    return {"__typename": "ValidationFailed", "code": "INVALID_INPUT", "fields": issues}
-
-
-async def table_sizes(session):
-    """Rows in every table, to show that a refused mutation wrote nothing at all."""
-    tables = SQLModel.metadata.sorted_tables
-    sizes = [
-        sa.select(sa.func.count()).select_from(table).scalar_subquery().label(table.name)
-        for table in tables
-    ]
-    row = (await session.execute(sa.select(*sizes))).one()
-    # End the read transaction: SQLite would keep showing this snapshot to the next count.
-    await session.commit()
-    return dict(row._mapping)
 
 
 def names(data):

@@ -4,7 +4,7 @@ import json
 import re
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from backend import models
 from backend.actors import SYSTEM
@@ -12,6 +12,7 @@ from backend.graphql.relay import to_global_id
 from backend.models import Role
 from backend.services import tokens
 from tests.factories import gid, make_organisation, make_token
+from tests.results import DENIED, NOT_FOUND, invalid, table_sizes
 
 CREATE = """
 mutation ($input: CreateApiTokenInput!) {
@@ -37,29 +38,6 @@ mutation ($prefix: String!) {
 """
 VIEWER = "{ viewer { name role } }"
 API_TOKENS = "query ($organisationId: ID) { apiTokens(organisationId: $organisationId) { name } }"
-
-
-NOT_FOUND = {"__typename": "NotFound", "code": "NOT_FOUND"}
-DENIED = {"__typename": "PermissionDenied", "code": "PERMISSION_DENIED"}
-
-
-def invalid(*fields):
-    """A ValidationFailed result naming each refused (field, code)."""
-    issues = [{"field": field, "code": code} for field, code in fields]
-    return {"__typename": "ValidationFailed", "code": "INVALID_INPUT", "fields": issues}
-
-
-async def table_sizes(session):
-    """Rows in every table, to show that a refused mutation wrote nothing at all."""
-    tables = SQLModel.metadata.sorted_tables
-    sizes = [
-        sa.select(sa.func.count()).select_from(table).scalar_subquery().label(table.name)
-        for table in tables
-    ]
-    row = (await session.execute(sa.select(*sizes))).one()
-    # End the read transaction: SQLite would keep showing this snapshot to the next count.
-    await session.commit()
-    return dict(row._mapping)
 
 
 def refusal(response):

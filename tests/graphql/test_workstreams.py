@@ -1,10 +1,10 @@
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
 from backend import models
 from backend.graphql.relay import to_global_id
 from backend.models import Role
 from tests.factories import gid, make_coalition, make_organisation, make_token, make_workstream
+from tests.results import DENIED, NOT_FOUND, invalid, table_sizes
 
 RESULT = """
     __typename
@@ -24,29 +24,6 @@ mutation ($input: UpdateWorkstreamInput!) {{
   updateWorkstream(input: $input) {{ {RESULT} ... on Workstream {{ {WORKSTREAM} }} }}
 }}
 """
-
-
-NOT_FOUND = {"__typename": "NotFound", "code": "NOT_FOUND"}
-DENIED = {"__typename": "PermissionDenied", "code": "PERMISSION_DENIED"}
-
-
-def invalid(*fields):
-    """A ValidationFailed result naming each refused (field, code)."""
-    issues = [{"field": field, "code": code} for field, code in fields]
-    return {"__typename": "ValidationFailed", "code": "INVALID_INPUT", "fields": issues}
-
-
-async def table_sizes(session):
-    """Rows in every table, to show that a refused mutation wrote nothing at all."""
-    tables = SQLModel.metadata.sorted_tables
-    sizes = [
-        sa.select(sa.func.count()).select_from(table).scalar_subquery().label(table.name)
-        for table in tables
-    ]
-    row = (await session.execute(sa.select(*sizes))).one()
-    # End the read transaction: SQLite would keep showing this snapshot to the next count.
-    await session.commit()
-    return dict(row._mapping)
 
 
 async def test_create_workstream_returns_it_with_its_target(api, session):
