@@ -1,21 +1,72 @@
-"""The `coalition-hub` command: serve the hub, migrate its database, export its schema."""
+"""The `coalition-hub` command: serve the hub, migrate its database, export its schema,
+seed the demo and manage API tokens.
 
+Commands that write act as the secretariat (backend.actors.SYSTEM) through the services, so
+every rule and audit record applies; they read the database URL from Settings only.
+"""
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
 import typer
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from backend import migrations
+from backend import db, demo, migrations, models
+from backend.actors import SYSTEM
 from backend.config import Settings
+from backend.errors import DomainError, InvalidInput
 from backend.graphql.schema import schema as graphql_schema
+from backend.services import tokens as token_service
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Coalition Hub: members, pledges, deliveries and activities over GraphQL.",
     no_args_is_help=True,
     add_completion=False,
 )
+tokens = typer.Typer(
+    help="Issue and revoke API tokens, acting as the secretariat.",
+    no_args_is_help=True,
+)
+app.add_typer(tokens, name="tokens")
+
+
+# Service input fields, as the options that set them.
+_OPTIONS = {"organisation_id": "--org", "name": "--name", "expires_at": "--expires-days"}
+
+
+class Refused(Exception):
+    """The command cannot do what was asked; the message says why."""
+
+
+def _run(work: Callable[[db.SessionFactory], Awaitable[T]]) -> T:
+    """Run `work` on an engine made from Settings, disposed of however it ends."""
+
+    async def main() -> T:
+        engine = db.create_engine(Settings())
+        try:
+            return await work(db.create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except InvalidInput as error:
+        problems = "; ".join(
+            f"{_OPTIONS.get(issue.field, issue.field)}: {issue.message}" for issue in error.issues
+        )
+        typer.echo(f"error: {problems}", err=True)
+    except (DomainError, Refused) as error:
+        typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -57,3 +108,159 @@ def export_schema(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(graphql_schema.as_str() + "\n", encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    scale: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Multiply organisations, commitments, deliveries and activities "
+            "(1: about 40 organisations and 160 commitments; 100: tens of thousands).",
+        ),
+    ] = 1,
+) -> None:
+    """Fill the database with a fictional coalition and movement to explore.
+
+    Safe to run again: when the demo coalition (learning-continuity) exists nothing is added.
+    Every run prints fresh tokens (a secretariat admin and a partner editor) to try writes
+    in GraphiQL, since a token's secret is shown only once.
+    """
+
+    async def work(session_factory: db.SessionFactory) -> tuple[demo.Seeded, demo.DemoTokens]:
+        with demo.bar() as bar:
+            seeded = await demo.seed(session_factory, scale=scale, progress=bar)
+        return seeded, await demo.issue_tokens(session_factory)
+
+    started = time.perf_counter()
+    seeded, issued = _run(work)
+    if seeded.created:
+        typer.echo(
+            f"Seeded the demo in {time.perf_counter() - started:.1f} s: "
+            f"{seeded.organisations} organisations, {seeded.memberships} memberships, "
+            f"{seeded.commitments} commitments, {seeded.deliveries} deliveries, "
+            f"{seeded.activities} activities."
+        )
+    else:
+        typer.echo(f"The demo is already seeded (coalition '{demo.SLUG}' exists): nothing added.")
+    lifetime = demo.TOKEN_LIFETIME.days
+    typer.echo(
+        f"Fresh tokens to try the API, shown only now and valid for {lifetime} days; "
+        "send one as `Authorization: Bearer <token>`:"
+    )
+    typer.echo(f"SECRETARIAT_ADMIN token: {issued.admin.secret}")
+    typer.echo(
+        f"PARTNER_EDITOR token for {issued.partner_organisation} "
+        f"(an ACTIVE member of {demo.SLUG}): {issued.partner.secret}"
+    )
+
+
+async def _organisation(session: AsyncSession, key: str) -> models.Organisation:
+    """The one organisation whose IATI identifier, acronym or name is `key`, any case."""
+    organisation = models.Organisation
+    wanted = key.strip().lower()
+    found = list(
+        await session.scalars(
+            sa.select(organisation)
+            .where(
+                sa.or_(
+                    sa.func.lower(col(organisation.iati_identifier)) == wanted,
+                    sa.func.lower(col(organisation.acronym)) == wanted,
+                    sa.func.lower(col(organisation.name)) == wanted,
+                )
+            )
+            .order_by(col(organisation.id))
+            .limit(10)
+        )
+    )
+    if not found:
+        raise Refused(f"No organisation has '{key}' as its IATI identifier, acronym or name.")
+    if len(found) > 1:
+        names = "; ".join(
+            f"{row.name} (acronym {row.acronym or '-'}, IATI {row.iati_identifier or '-'})"
+            for row in found
+        )
+        raise Refused(f"'{key}' matches several organisations: {names}. Be more specific.")
+    return found[0]
+
+
+@tokens.command("create")
+def create_token(
+    role: Annotated[models.Role, typer.Option(case_sensitive=False, help="What the token may do.")],
+    org: Annotated[
+        str | None,
+        typer.Option(
+            help="The partner organisation, found by its IATI identifier, acronym or exact "
+            "name (any case); it must match exactly one. Omit for secretariat roles."
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Who holds it, shown in audit records; defaults to role and org."),
+    ] = None,
+    expires_days: Annotated[
+        int | None, typer.Option(min=1, help="Days until it expires; never, if omitted.")
+    ] = None,
+) -> None:
+    """Issue a token and print its secret, once."""
+
+    async def work(
+        session_factory: db.SessionFactory,
+    ) -> tuple[token_service.IssuedToken, str | None]:
+        async with session_factory() as session:
+            organisation = await _organisation(session, org) if org is not None else None
+            holder = name or (
+                f"{role.value} for {organisation.name}"
+                if organisation
+                else f"{role.value} (command line)"
+            )
+            issued = await token_service.create(
+                session,
+                SYSTEM,
+                name=holder,
+                role=role,
+                organisation_id=organisation.id if organisation else None,
+                expires_at=(
+                    models.utcnow() + dt.timedelta(days=expires_days) if expires_days else None
+                ),
+            )
+            await session.commit()
+        return issued, organisation.name if organisation else None
+
+    issued, organisation_name = _run(work)
+    token = issued.token
+    expires = token.expires_at.isoformat(timespec="seconds") if token.expires_at else "never"
+    typer.echo(f"token:        {issued.secret}")
+    typer.echo(f"prefix:       {token.prefix}")
+    typer.echo(f"name:         {token.name}")
+    typer.echo(f"role:         {token.role.value}")
+    typer.echo(f"organisation: {organisation_name or '-'}")
+    typer.echo(f"expires:      {expires}")
+    typer.echo(
+        "Store the token now: only its hash is kept. "
+        f"Revoke it with `coalition-hub tokens revoke {token.prefix}`."
+    )
+
+
+@tokens.command("revoke")
+def revoke_token(
+    prefix: Annotated[str, typer.Argument(help="The token's prefix, as `tokens create` showed.")],
+) -> None:
+    """Revoke a token: requests carrying it are refused from now on."""
+
+    async def work(session_factory: db.SessionFactory) -> tuple[models.ApiToken, bool]:
+        async with session_factory() as session:
+            now = models.utcnow()
+            token = await token_service.revoke(session, SYSTEM, prefix=prefix)
+            await session.commit()
+        assert token.revoked_at is not None
+        return token, token.revoked_at < now
+
+    token, earlier = _run(work)
+    assert token.revoked_at is not None
+    when = token.revoked_at.isoformat(timespec="seconds")
+    if earlier:
+        typer.echo(f"{token.prefix} ({token.name}) was already revoked at {when}.")
+    else:
+        typer.echo(f"Revoked {token.prefix} ({token.name}, {token.role.value}) at {when}.")

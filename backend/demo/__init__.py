@@ -1,0 +1,27 @@
+"""Fictional demo data: a learning coalition and an arts movement, seeded through the services.
+
+`seed` creates it once (a second run finds the learning coalition by its slug and stops);
+`issue_tokens` hands out fresh tokens to try the API with.
+"""
+
+from backend.demo.progress import bar
+from backend.demo.seeding import (
+    SLUG,
+    TOKEN_LIFETIME,
+    DemoTokens,
+    Progress,
+    Seeded,
+    issue_tokens,
+    seed,
+)
+
+__all__ = [
+    "SLUG",
+    "TOKEN_LIFETIME",
+    "DemoTokens",
+    "Progress",
+    "Seeded",
+    "bar",
+    "issue_tokens",
+    "seed",
+]

@@ -1,0 +1,44 @@
+"""A progress bar for seeding, on standard error so standard output keeps the results."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+class Bar:
+    """Adapts a rich Progress to the `seeding.Progress` protocol."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def begin(self, total: int) -> None:
+        self.task = self.progress.add_task("Seeding", total=total)
+
+    def advance(self, phase: str, steps: int = 1) -> None:
+        assert self.task is not None
+        self.progress.update(self.task, advance=steps, description=phase)
+
+
+@contextmanager
+def bar() -> Iterator[Bar]:
+    columns = (
+        TextColumn("{task.description:<15}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[progress.percentage]{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        yield Bar(progress)

@@ -1,0 +1,309 @@
+"""Benchmark the portal's coalition page against a real server on PostgreSQL.
+
+Creates a fresh database, migrates it, seeds the demo at --scale, starts
+`coalition-hub serve` (one uvicorn worker, uvloop + httptools) on loopback, drives the
+coalition page query at --concurrency for --duration seconds, prints the figures, stops
+the server and drops the database. See bench/README.md.
+
+    .venv/bin/python bench/portal_query.py [--scale 10] [--duration 20] [--concurrency 10]
+    .venv/bin/python bench/portal_query.py --quick        # scale 1, 3 seconds: a smoke run
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from backend import db, demo, migrations
+from backend.config import Environment, Settings
+from backend.main import create_app
+
+HUB = Path(sys.executable).parent / "coalition-hub"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+COALITION = '{ coalition(slug: "learning-continuity") { id } }'
+PAGE = """
+query CoalitionPage($coalitionId: ID!) {
+  coalition(slug: "learning-continuity") {
+    name slug kind status launchedOn
+    sdgGoals { code name }
+    workstreams { name kind targetMetric targetValue targetDate }
+    memberships {
+      status role
+      organisation {
+        name acronym country
+        commitments(coalitionId: $coalitionId) {
+          title amount currency stage
+          inKind { quantity unit }
+          deliveries { amount status }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=10, help="demo scale to seed (default 10)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds of load (default 20)")
+    parser.add_argument("--concurrency", type=int, default=10, help="requests in flight")
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL database to create, use and drop; it must not exist yet "
+        "(default postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_<random>)",
+    )
+    parser.add_argument("--port", type=int, help="port for the server (default: a free one)")
+    parser.add_argument("--quick", action="store_true", help="scale 1 for 3 seconds")
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.scale, arguments.duration = 1, 3
+    if arguments.database_url is None:
+        name = f"hub_bench_{secrets.token_hex(4)}"
+        arguments.database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    url = sa.make_url(arguments.database_url)
+    if url.get_backend_name() != "postgresql" or url.host not in LOOPBACK:
+        parser.error("--database-url must name a PostgreSQL database on this machine")
+    return arguments
+
+
+async def _create_database(url: sa.URL) -> None:
+    server = create_async_engine(
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    try:
+        async with server.connect() as connection:
+            exists = await connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            )
+            if exists:
+                raise SystemExit(
+                    f"database {url.database} exists; the benchmark drops its own only"
+                )
+            await connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        await server.dispose()
+
+
+async def _drop_database(url: sa.URL) -> None:
+    server = create_async_engine(
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    try:
+        async with server.connect() as connection:
+            await connection.execute(
+                sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+            )
+    finally:
+        await server.dispose()
+
+
+async def _seed(settings: Settings, scale: int) -> tuple[demo.Seeded, float]:
+    engine = db.create_engine(settings)
+    try:
+        started = time.perf_counter()
+        with demo.bar() as bar:
+            seeded = await demo.seed(db.create_session_factory(engine), scale=scale, progress=bar)
+        return seeded, time.perf_counter() - started
+    finally:
+        await engine.dispose()
+
+
+async def _statements_per_request(settings: Settings) -> tuple[str, int, int]:
+    """The coalition id, and the page's SQL statements and bytes, measured in process."""
+    engine = db.create_engine(settings)
+    count = 0
+
+    def counted(*_: Any) -> None:
+        nonlocal count
+        count += 1
+
+    try:
+        app = create_app(settings, engine=engine)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            found = await client.post("/graphql", json={"query": COALITION})
+            coalition_id = found.json()["data"]["coalition"]["id"]
+            page = {"query": PAGE, "variables": {"coalitionId": coalition_id}}
+            await client.post("/graphql", json=page)  # warm the parser and validation caches
+            sa.event.listen(engine.sync_engine, "before_cursor_execute", counted)
+            response = await client.post("/graphql", json=page)
+            sa.event.remove(engine.sync_engine, "before_cursor_execute", counted)
+        body = response.json()
+        if "errors" in body:
+            raise SystemExit(f"the page query failed: {body['errors']}")
+        return coalition_id, count, len(response.content)
+    finally:
+        await engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc/<pid>/stat (fields 14 and 15)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _wait_until_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise SystemExit("the server exited before it was ready")
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server was not ready within 30 s")
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    failures: int = 0
+    seconds: float = 0.0
+
+
+async def _drive(base_url: str, coalition_id: str, *, duration: float, concurrency: int) -> Load:
+    """Each worker sends the page query, one at a time, until the duration is up."""
+    load = Load()
+    page = {"query": PAGE, "variables": {"coalitionId": coalition_id}}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
+        await client.post("/graphql", json=page)  # warm the server's caches
+
+        async def worker(deadline: float) -> None:
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                response = await client.post("/graphql", json=page)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200 or "errors" in response.json():
+                    load.failures += 1
+                    continue
+                load.latencies.append(elapsed)
+                load.sizes.append(len(response.content))
+
+        started = time.perf_counter()
+        deadline = time.monotonic() + duration
+        await asyncio.gather(*(worker(deadline) for _ in range(concurrency)))
+        load.seconds = time.perf_counter() - started
+    return load
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": Environment.PRODUCTION.value}
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def main() -> None:
+    arguments = _arguments()
+    url = sa.make_url(arguments.database_url)
+    database_url = url.render_as_string(hide_password=False)
+    settings = Settings(database_url=database_url, env=Environment.PRODUCTION)
+    asyncio.run(_create_database(url))
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        migrations.upgrade(database_url)
+        seeded, seed_seconds = asyncio.run(_seed(settings, arguments.scale))
+        coalition_id, statements, size = asyncio.run(_statements_per_request(settings))
+        port = arguments.port or _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
+            log = Path(folder) / "serve.log"
+            server = _serve(database_url, port, log)
+            try:
+                asyncio.run(_wait_until_ready(base_url, server))
+            except SystemExit:
+                print(log.read_text(), file=sys.stderr)
+                raise
+            cpu_before = _cpu_seconds(server.pid)
+            load = asyncio.run(
+                _drive(
+                    base_url,
+                    coalition_id,
+                    duration=arguments.duration,
+                    concurrency=arguments.concurrency,
+                )
+            )
+            cpu = _cpu_seconds(server.pid) - cpu_before
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        asyncio.run(_drop_database(url))
+    _report(arguments, seeded, seed_seconds, statements, size, load, cpu)
+
+
+def _report(
+    arguments: argparse.Namespace,
+    seeded: demo.Seeded,
+    seed_seconds: float,
+    statements: int,
+    size: int,
+    load: Load,
+    cpu: float,
+) -> None:
+    requests = len(load.latencies)
+    lines = [
+        f"scale                 {arguments.scale} ({seeded.organisations} organisations, "
+        f"{seeded.commitments} commitments, {seeded.deliveries} deliveries, "
+        f"{seeded.activities} activities)",
+        f"seed time             {seed_seconds:.1f} s",
+        f"load                  {arguments.concurrency} concurrent, {arguments.duration:g} s, "
+        f"1 uvicorn worker, {os.cpu_count()} CPUs",
+        f"requests              {requests} ({load.failures} failed)",
+    ]
+    if requests:
+        lines += [
+            f"throughput            {requests / load.seconds:.1f} req/s",
+            "latency p50/p95/p99   "
+            + " / ".join(
+                f"{_percentile(load.latencies, share) * 1000:.0f}" for share in (0.5, 0.95, 0.99)
+            )
+            + " ms",
+            f"response size         {sum(load.sizes) / requests / 1024:.1f} KB",
+            f"server CPU            {cpu / requests * 1000:.1f} ms per request "
+            f"({cpu / load.seconds:.0%} of one core)",
+        ]
+    lines.append(
+        f"SQL statements        {statements} per request ({size / 1024:.1f} KB, in process)"
+    )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
