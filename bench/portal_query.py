@@ -34,6 +34,7 @@ from backend.main import create_app
 HUB = Path(sys.executable).parent / "coalition-hub"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 COALITION = '{ coalition(slug: "learning-continuity") { id } }'
+FLOOR = "{ __typename }"
 PAGE = """
 query CoalitionPage($coalitionId: ID!) {
   coalition(slug: "learning-continuity") {
@@ -187,10 +188,9 @@ class Load:
     seconds: float = 0.0
 
 
-async def _drive(base_url: str, coalition_id: str, *, duration: float, concurrency: int) -> Load:
-    """Each worker sends the page query, one at a time, until the duration is up."""
+async def _drive(base_url: str, page: dict[str, Any], *, duration: float, concurrency: int) -> Load:
+    """Each worker sends `page`, one request at a time, until the duration is up."""
     load = Load()
-    page = {"query": PAGE, "variables": {"coalitionId": coalition_id}}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
         await client.post("/graphql", json=page)  # warm the server's caches
@@ -250,11 +250,21 @@ def main() -> None:
             except SystemExit:
                 print(log.read_text(), file=sys.stderr)
                 raise
+            # The floor, on the same server in the same run: a GraphQL request that does no
+            # work (HTTP, routing, authentication, parsing, one field).
+            floor = asyncio.run(
+                _drive(
+                    base_url,
+                    {"query": FLOOR},
+                    duration=max(2.0, arguments.duration / 4),
+                    concurrency=arguments.concurrency,
+                )
+            )
             cpu_before = _cpu_seconds(server.pid)
             load = asyncio.run(
                 _drive(
                     base_url,
-                    coalition_id,
+                    {"query": PAGE, "variables": {"coalitionId": coalition_id}},
                     duration=arguments.duration,
                     concurrency=arguments.concurrency,
                 )
@@ -266,6 +276,7 @@ def main() -> None:
             server.wait(timeout=30)
         asyncio.run(_drop_database(url))
     _report(arguments, seeded, seed_seconds, statements, size, load, cpu)
+    _report_floor(load, floor)
 
 
 def _report(
@@ -303,6 +314,18 @@ def _report(
         f"SQL statements        {statements} per request ({size / 1024:.1f} KB, in process)"
     )
     print("\n".join(lines))
+
+
+def _report_floor(load: Load, floor: Load) -> None:
+    if not load.latencies or not floor.latencies:
+        return
+    page_rate = len(load.latencies) / load.seconds
+    floor_rate = len(floor.latencies) / floor.seconds
+    floor_p50 = _percentile(floor.latencies, 0.5) * 1000
+    print(
+        f"floor {{ __typename }}  {floor_rate:.1f} req/s, p50 {floor_p50:.0f} ms "
+        f"(same server, same run); the page runs at {page_rate / floor_rate:.3f}x the floor"
+    )
 
 
 if __name__ == "__main__":
