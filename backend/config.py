@@ -16,6 +16,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./hub.db"
     # Unset means the in-process event broker; set it to share live events between replicas.
     redis_url: str | None = None
+    # Every Redis key the hub writes starts with this, so several hubs (or test runs) can
+    # share one server.
+    redis_prefix: str = "hub:"
+    # How many feed events the bus keeps for subscribers resuming with a cursor.
+    feed_retention: int = 100_000
+    # Seconds between sweeps of the outbox for events whose publisher died.
+    relay_interval: float = 1.0
     env: Environment = Environment.DEVELOPMENT
     # Echo SQL statements to the log (debugging only).
     echo_sql: bool = False

@@ -15,7 +15,9 @@ from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
 from backend.graphql.context import Context
 from backend.graphql.http import HubGraphQLRouter
-from backend.services import tokens
+from backend.services import outbox, tokens
+from events.bus import Bus
+from events.memory import MemoryBus
 
 log = logging.getLogger("backend")
 
@@ -33,12 +35,19 @@ def _bearer(authorization: str | None) -> str | None:
     return secret.strip()
 
 
+def create_bus(settings: Settings) -> Bus:
+    """The in-process bus for one process; Redis Streams when replicas must share events."""
+    return MemoryBus(retention=settings.feed_retention)
+
+
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     """The app; `engine` lets a caller (the tests) share its connection pool."""
     settings = settings or Settings()
     owns_engine = engine is None
     engine = engine or db.create_engine(settings)
     session_factory = db.create_session_factory(engine)
+    bus = create_bus(settings)
+    relay = outbox.Relay(session_factory, bus, interval=settings.relay_interval)
 
     async def context(request: Request) -> Context:
         secret = _bearer(request.headers.get("authorization"))
@@ -47,13 +56,20 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 actor = await tokens.authenticate(session, secret)
             except Unauthenticated as error:
                 raise CredentialsRejected(error.message) from error
-        return Context(settings=settings, session_factory=session_factory, actor=actor)
+        return Context(settings=settings, session_factory=session_factory, actor=actor, relay=relay)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_engine:
-            await engine.dispose()
+        # Publish whatever a previous process committed but did not get to publish.
+        relay.start()
+        relay.kick()
+        try:
+            yield
+        finally:
+            await relay.stop()
+            await bus.close()
+            if owns_engine:
+                await engine.dispose()
 
     app = FastAPI(
         title="Coalition Hub",
@@ -64,6 +80,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.bus = bus
+    app.state.relay = relay
 
     production = not settings.is_development
     router = HubGraphQLRouter(

@@ -13,16 +13,23 @@ from backend.actors import Actor
 from backend.config import Settings
 from backend.db import SessionFactory
 from backend.graphql.loaders import Loaders
+from backend.services.outbox import Relay
 
 
 class Context(BaseContext):
     def __init__(
-        self, *, settings: Settings, session_factory: SessionFactory, actor: Actor
+        self,
+        *,
+        settings: Settings,
+        session_factory: SessionFactory,
+        actor: Actor,
+        relay: Relay | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.session_factory = session_factory
         self.actor = actor
+        self.relay = relay
         self.request_id = uuid.uuid4().hex
         self._session: AsyncSession | None = None
         # One AsyncSession cannot run two statements at once, and sibling resolvers (and
@@ -42,6 +49,10 @@ class Context(BaseContext):
         """One mutation, one transaction: COMMIT on leaving the block, ROLLBACK on error."""
         async with self.session_factory() as session, session.begin():
             yield session
+        # Committed: the feed events it recorded can leave now (the relay publishes them in
+        # the background, so the mutation does not wait for the bus, nor fail with it).
+        if self.relay is not None:
+            self.relay.kick()
         # Reads after the write must see it: drop the read snapshot (SQLite keeps one per
         # transaction) and whatever the loaders cached before the write.
         await self.close()

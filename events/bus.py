@@ -1,0 +1,58 @@
+"""The bus: an ordered, bounded stream of envelopes that every app process reads.
+
+Two implementations: `events.memory.MemoryBus` (one process, the embedded default) and
+`events.redis_streams.RedisStreamBus` (Redis Streams, shared by replicas). Cursors are
+opaque strings in publish order, never database ids: rows commit out of id order, the
+stream does not. Compare cursors only through the bus's `sort_key` — Redis Stream ids
+are not fixed width, so string order is wrong for them.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from events.envelope import Envelope, Positioned
+
+
+class CursorExpired(Exception):
+    """Events after this cursor have been trimmed from the retained history: a gap.
+
+    Also raised for a well-formed cursor this stream never issued (newer than its newest
+    event, or older than its history, e.g. from before an in-memory bus restarted): what
+    lies between is unknown, which is a gap too.
+    """
+
+
+class InvalidCursor(ValueError):
+    """Not a cursor of this kind of bus at all (a client sent garbage)."""
+
+
+class Bus(Protocol):
+    async def publish(self, envelope: Envelope) -> str:
+        """Append the envelope; returns its cursor. Raises when the bus is unreachable."""
+        ...
+
+    async def replay(self, after: str | None, *, limit: int) -> list[Positioned]:
+        """Up to `limit` retained events after `after` (None: from the oldest), oldest first.
+
+        Raises CursorExpired when events after `after` are no longer retained.
+        """
+        ...
+
+    async def latest(self) -> str | None:
+        """The cursor of the newest event, or None for an empty stream."""
+        ...
+
+    def listen(self, after: str | None) -> AsyncIterator[list[Positioned]]:
+        """Batches of events after `after` (None: only those published from now on), as they
+        arrive, until the bus is closed. One listener per process is the design.
+
+        Raises CursorExpired if it finds it has fallen behind the retained history (events
+        were trimmed before it read them).
+        """
+        ...
+
+    def sort_key(self, cursor: str) -> tuple[int, ...]:
+        """A key that orders cursors in publish order; raises InvalidCursor."""
+        ...
+
+    async def close(self) -> None: ...
