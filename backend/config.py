@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     feed_retention: int = 100_000
     # Seconds between sweeps of the outbox for events whose publisher died.
     relay_interval: float = 1.0
+    # Events a feed subscriber may fall behind before it is disconnected (it resumes).
+    feed_queue_size: int = 1000
+    # Seconds a websocket client has to send `connection_init` (close code 4408 after).
+    ws_init_timeout: float = 10.0
+    # Also speak the legacy `graphql-ws` subprotocol (subscriptions-transport-ws).
+    legacy_graphql_ws: bool = False
     env: Environment = Environment.DEVELOPMENT
     # Echo SQL statements to the log (debugging only).
     echo_sql: bool = False

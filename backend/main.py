@@ -1,23 +1,30 @@
 """The FastAPI application: GraphQL at /graphql, health at /healthz and /readyz."""
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import HTTPConnection
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from backend import db
+from backend import db, metrics
 from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
-from backend.graphql.context import Context
+from backend.graphql.context import Context, LiveFeed
 from backend.graphql.http import HubGraphQLRouter
 from backend.services import outbox, tokens
+from events import channels
 from events.bus import Bus
+from events.fanout import FanOut
 from events.memory import MemoryBus
+from events.redis_streams import RedisStreamBus
 
 log = logging.getLogger("backend")
 
@@ -37,7 +44,14 @@ def _bearer(authorization: str | None) -> str | None:
 
 def create_bus(settings: Settings) -> Bus:
     """The in-process bus for one process; Redis Streams when replicas must share events."""
-    return MemoryBus(retention=settings.feed_retention)
+    if settings.redis_url is None:
+        return MemoryBus(retention=settings.feed_retention)
+    return RedisStreamBus(
+        settings.redis_url,
+        stream=channels.feed_stream(settings.redis_prefix),
+        retention=settings.feed_retention,
+        listener_name=channels.feed_listener(settings.redis_prefix),
+    )
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -48,24 +62,36 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     session_factory = db.create_session_factory(engine)
     bus = create_bus(settings)
     relay = outbox.Relay(session_factory, bus, interval=settings.relay_interval)
+    fanout = FanOut(bus, queue_size=settings.feed_queue_size)
+    feed = LiveFeed(fanout=fanout, bus=bus)
 
-    async def context(request: Request) -> Context:
-        secret = _bearer(request.headers.get("authorization"))
+    async def context(connection: HTTPConnection) -> Context:
+        # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
+        header = None if connection.scope["type"] == "websocket" else "authorization"
+        secret = _bearer(connection.headers.get(header)) if header else None
         async with session_factory() as session:
             try:
                 actor = await tokens.authenticate(session, secret)
             except Unauthenticated as error:
                 raise CredentialsRejected(error.message) from error
-        return Context(settings=settings, session_factory=session_factory, actor=actor, relay=relay)
+        return Context(
+            settings=settings,
+            session_factory=session_factory,
+            actor=actor,
+            relay=relay,
+            feed=feed,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Publish whatever a previous process committed but did not get to publish.
         relay.start()
         relay.kick()
+        await fanout.start()
         try:
             yield
         finally:
+            await fanout.stop()
             await relay.stop()
             await bus.close()
             if owns_engine:
@@ -82,12 +108,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.session_factory = session_factory
     app.state.bus = bus
     app.state.relay = relay
+    app.state.fanout = fanout
 
     production = not settings.is_development
     router = HubGraphQLRouter(
         graphql_schema.build(production=production),
         context_getter=context,
         graphql_ide=None if production else "graphiql",
+        subscription_protocols=(
+            (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+            if settings.legacy_graphql_ws
+            else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        ),
+        connection_init_wait_timeout=dt.timedelta(seconds=settings.ws_init_timeout),
     )
     app.include_router(router, prefix="/graphql")
 
@@ -95,6 +128,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     async def rejected(_request: Request, error: CredentialsRejected) -> JSONResponse:
         body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]}
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    feed_page = resources.files("backend.web").joinpath("feed.html").read_text("utf-8")
+
+    @app.get("/feed", include_in_schema=False)
+    async def wall_screen() -> HTMLResponse:
+        return HTMLResponse(feed_page)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> PlainTextResponse:
+        text = await metrics.collect(session_factory, fanout, relay)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

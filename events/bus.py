@@ -42,6 +42,11 @@ class Bus(Protocol):
         """The cursor of the newest event, or None for an empty stream."""
         ...
 
+    async def tail(self) -> str:
+        """A cursor at the end of the stream as it is now: exactly the events published after
+        this call come after it. For an empty stream, a cursor before the first event."""
+        ...
+
     def listen(self, after: str | None) -> AsyncIterator[list[Positioned]]:
         """Batches of events after `after` (None: only those published from now on), as they
         arrive, until the bus is closed. One listener per process is the design.

@@ -57,6 +57,9 @@ class MemoryBus:
     async def latest(self) -> str | None:
         return self._events[-1].cursor if self._events else None
 
+    async def tail(self) -> str:
+        return f"{self._last:0{_WIDTH}d}"
+
     async def listen(self, after: str | None) -> AsyncIterator[list[Positioned]]:
         position = self._last if after is None else self._checked(after)
         while True:

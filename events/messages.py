@@ -24,6 +24,8 @@ Figure = Annotated[Decimal, PlainSerializer(_figure, return_type=str, when_used=
 
 class EventType(StrEnum):
     COMMITMENT_PLEDGED = "commitment.pledged"
+    # The commitment's embargo ended: it is public news now (the pledge was owner-only).
+    COMMITMENT_ANNOUNCED = "commitment.announced"
     COMMITMENT_REVISED = "commitment.revised"
     COMMITMENT_COMMITTED = "commitment.committed"
     COMMITMENT_IN_DELIVERY = "commitment.in_delivery"
@@ -36,6 +38,7 @@ class EventType(StrEnum):
     MEMBERSHIP_JOINED = "membership.joined"
     MEMBERSHIP_CHANGED = "membership.changed"
     ACTIVITY_PUBLISHED = "activity.published"
+    ACTIVITY_ANNOUNCED = "activity.announced"
 
 
 class Message(BaseModel):
@@ -106,6 +109,7 @@ class ActivityMessage(Message):
 
 CATALOGUE: dict[EventType, type[Message]] = {
     EventType.COMMITMENT_PLEDGED: CommitmentMessage,
+    EventType.COMMITMENT_ANNOUNCED: CommitmentMessage,
     EventType.COMMITMENT_REVISED: CommitmentMessage,
     EventType.COMMITMENT_COMMITTED: CommitmentMessage,
     EventType.COMMITMENT_IN_DELIVERY: CommitmentMessage,
@@ -118,6 +122,7 @@ CATALOGUE: dict[EventType, type[Message]] = {
     EventType.MEMBERSHIP_JOINED: MembershipMessage,
     EventType.MEMBERSHIP_CHANGED: MembershipMessage,
     EventType.ACTIVITY_PUBLISHED: ActivityMessage,
+    EventType.ACTIVITY_ANNOUNCED: ActivityMessage,
 }
 
 

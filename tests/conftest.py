@@ -20,6 +20,8 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from fastapi import FastAPI
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
@@ -28,6 +30,7 @@ import backend.models  # noqa: F401  (registers every table on SQLModel.metadata
 from backend import db, migrations
 from backend.config import Environment, Settings
 from backend.main import create_app
+from tests.servers import LiveServer, serve
 
 DIALECT = os.environ.get("HUB_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get(
@@ -214,3 +217,49 @@ async def api(app: FastAPI) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield Api(client)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def live_server(settings: Settings, engine: AsyncEngine) -> AsyncIterator[LiveServer]:
+    fast = settings.model_copy(update={"relay_interval": 0.2, "ws_init_timeout": 2.0})
+    async with serve(create_app(fast, engine=engine)) as server:
+        yield server
+
+
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def redis_url() -> str:
+    """The test server's URL, once it has answered a PING."""
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
+        message = f"Redis not reachable at {REDIS_URL} ({error}); start it"
+        if REQUIRE_SERVICES:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def redis_run_prefix(redis_url: str) -> AsyncIterator[str]:
+    """The key prefix of this run; every key under it is deleted at the end."""
+    prefix = f"hub_test_{secrets.token_hex(6)}:"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_prefix(redis_run_prefix: str) -> str:
+    """A prefix of the test's own, inside the run's."""
+    return f"{redis_run_prefix}{secrets.token_hex(4)}:"

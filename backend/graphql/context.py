@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
@@ -14,6 +15,15 @@ from backend.config import Settings
 from backend.db import SessionFactory
 from backend.graphql.loaders import Loaders
 from backend.services.outbox import Relay
+from events.bus import Bus
+from events.fanout import FanOut
+
+
+class LiveFeed(NamedTuple):
+    """This process's reader of the bus and the bus itself, for subscriptions."""
+
+    fanout: FanOut
+    bus: Bus
 
 
 class Context(BaseContext):
@@ -24,12 +34,16 @@ class Context(BaseContext):
         session_factory: SessionFactory,
         actor: Actor,
         relay: Relay | None = None,
+        feed: LiveFeed | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.session_factory = session_factory
         self.actor = actor
         self.relay = relay
+        self.feed = feed
+        # graphql-transport-ws puts the `connection_init` payload here.
+        self.connection_params: dict[str, object] | None = None
         self.request_id = uuid.uuid4().hex
         self._session: AsyncSession | None = None
         # One AsyncSession cannot run two statements at once, and sibling resolvers (and

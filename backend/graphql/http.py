@@ -5,11 +5,22 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.types.unset import UNSET, UnsetType
 
+from backend.errors import Unauthenticated
 from backend.graphql.context import Context
+from backend.services import tokens
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _bearer_secret(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else authorization.strip()
 
 
 class _SubResponse(Response):
@@ -25,13 +36,28 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
     `application/json` client keeps the legacy 200 answer.
     """
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws authenticates in `connection_init`: browsers cannot set
+        headers on a websocket. A rejected token closes the socket with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        secret = _bearer_secret(authorization if isinstance(authorization, str) else None)
+        async with context.session_factory() as session:
+            try:
+                context.actor = await tokens.authenticate(session, secret)
+            except Unauthenticated as error:
+                raise ConnectionRejectionError({"message": error.message}) from error
+        return UNSET
+
     async def get_sub_response(self, request: Request) -> Response:
         response = _SubResponse()
         response.wants_graphql_response = GRAPHQL_RESPONSE in request.headers.get("accept", "")
         return response
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: the websocket transport sends what this returns as is, and
+        # graphql-transport-ws messages must be text frames (browsers get a Blob otherwise).
+        return orjson.dumps(data).decode()
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         status = sub_response.status_code or 200

@@ -15,6 +15,7 @@ from backend.graphql import (
     deliveries,
     enums,
     errors,
+    feed,
     fx,
     memberships,
     organisations,
@@ -75,6 +76,8 @@ NODE_TYPES = [
     activities.Activity,
     tokens.ApiToken,
 ]
+# The feed's item types, reached only through the FeedItem interface.
+FEED_TYPES = [feed.FeedEvent, feed.FeedReset]
 
 
 class CloseOperationScope(SchemaExtension):
@@ -102,7 +105,8 @@ def build(*, production: bool) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=NODE_TYPES,
+        subscription=feed.Subscription,
+        types=NODE_TYPES + FEED_TYPES,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=scalars.SCALARS),
     )

@@ -39,5 +39,7 @@ class Activity(SQLModel, table=True):
     links: list[str] = Field(default_factory=list, sa_type=JSONDocument)
     visibility: Visibility = Field(default=Visibility.PUBLIC, sa_type=enum_type(Visibility))
     embargo_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When it went public: at publication, or when its embargo ended.
+    announced_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_by: str = Field(max_length=200)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,6 +13,7 @@ from sqlmodel import col
 from backend import models
 from backend.actors import Actor
 from backend.errors import PermissionDenied, Unauthenticated
+from events.envelope import Envelope
 
 
 def require_authenticated(actor: Actor) -> None:
@@ -110,3 +111,23 @@ def membership_listed(actor: Actor) -> sa.ColumnElement[bool]:
     if actor.organisation_id is None:
         return public
     return sa.or_(public, col(membership.organisation_id) == actor.organisation_id)
+
+
+def sees_event(actor: Actor, envelope: Envelope) -> bool:
+    """The feed's rule, the same as the queries': a subscriber sees what it could list."""
+    if actor.is_secretariat or actor.belongs_to(envelope.organisation_id):
+        return True
+    if envelope.embargo_until is not None:
+        # Recorded under embargo: for the owner and the secretariat only, even once the
+        # embargo is over; everyone else hears of it from the `*.announced` event then.
+        return False
+    if envelope.visibility == models.Visibility.MEMBERS.value:
+        return envelope.coalition_id is not None and actor.is_member_of(envelope.coalition_id)
+    return True
+
+
+def sees_event_amounts(actor: Actor, envelope: Envelope) -> bool:
+    """Confidential figures travel in the payload but reach only the owner and secretariat."""
+    if envelope.visibility != models.Visibility.CONFIDENTIAL.value:
+        return True
+    return actor.is_secretariat or actor.belongs_to(envelope.organisation_id)

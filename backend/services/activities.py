@@ -55,10 +55,18 @@ async def publish(session: AsyncSession, actor: Actor, *, draft: ActivityDraft) 
     coalitions.require_open(coalition)
     await _check(session, draft)
     activity = models.Activity(**asdict(draft), published_by=actor.name)
+    if draft.embargo_until is None or draft.embargo_until <= models.utcnow():
+        activity.announced_at = models.utcnow()
     session.add(activity)
     await audit.record(session, actor, action="activity.published", entity=activity, before=None)
-    await _announce(session, activity)
+    await _announce(session, activity, messages.EventType.ACTIVITY_PUBLISHED)
     return activity
+
+
+async def announce(session: AsyncSession, activity: models.Activity) -> None:
+    """Its embargo ended: mark it public and tell the feed."""
+    activity.announced_at = models.utcnow()
+    await _announce(session, activity, messages.EventType.ACTIVITY_ANNOUNCED)
 
 
 async def get(session: AsyncSession, actor: Actor, *, activity_id: int) -> models.Activity:
@@ -119,7 +127,9 @@ async def _check(session: AsyncSession, draft: ActivityDraft) -> None:
             raise NotFound("No workstream with this id in the activity's coalition.")
 
 
-async def _announce(session: AsyncSession, activity: models.Activity) -> None:
+async def _announce(
+    session: AsyncSession, activity: models.Activity, event: messages.EventType
+) -> None:
     await session.flush()
     assert activity.id is not None
     organisation = None
@@ -130,7 +140,7 @@ async def _announce(session: AsyncSession, activity: models.Activity) -> None:
         workstream = await session.get(models.Workstream, activity.workstream_id)
     feed.record(
         session,
-        type=messages.EventType.ACTIVITY_PUBLISHED,
+        type=event,
         subject_type="Activity",
         subject_id=activity.id,
         coalition_id=activity.coalition_id,

@@ -198,6 +198,13 @@ async def start_delivery(session: AsyncSession, commitment: models.Commitment) -
     return True
 
 
+async def announce(session: AsyncSession, commitment: models.Commitment) -> None:
+    """Its embargo ended: mark it public and tell the feed."""
+    commitment.announced_at = models.utcnow()
+    lines = await in_kind_lines(session, commitment_ids=[commitment.id])  # type: ignore[list-item]
+    await _announce(session, messages.EventType.COMMITMENT_ANNOUNCED, commitment, lines)
+
+
 async def get(session: AsyncSession, actor: Actor, *, commitment_id: int) -> models.Commitment:
     """The commitment if the actor may see it; otherwise NotFound, so ids leak nothing."""
     commitment = models.Commitment

@@ -26,6 +26,10 @@ def record(
     message: Message,
 ) -> models.FeedEvent:
     check(type, message)
+    if embargo_until is not None and embargo_until <= models.utcnow():
+        # Past embargoes no longer restrict anything: the item has been (or is about to be)
+        # announced, and later events about it are news for everyone who may see it.
+        embargo_until = None
     event = models.FeedEvent(
         event_id=str(uuid.uuid4()),
         type=type.value,

@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from backend import models
 from backend.db import SessionFactory
+from backend.services import embargoes
 from events.bus import Bus
 from events.envelope import Envelope
 
@@ -107,8 +108,9 @@ async def lag(session: AsyncSession) -> dt.timedelta | None:
 
 class Relay:
     """Runs `publish_pending` in the background: when kicked after a commit, and every
-    `interval` seconds to catch rows whose publisher died, with a capped backoff while the
-    bus is down. Mutations never wait for it, so they keep succeeding while Redis is down.
+    `interval` seconds to catch rows whose publisher died (and to announce items whose
+    embargo ended), with a capped backoff while the bus is down. Mutations never wait for
+    it, so they keep succeeding while Redis is down.
     """
 
     def __init__(self, session_factory: SessionFactory, bus: Bus, *, interval: float = 1.0):
@@ -140,6 +142,8 @@ class Relay:
                 await asyncio.wait_for(self._kicked.wait(), timeout=delay)
             self._kicked.clear()
             try:
+                async with self.session_factory() as session, session.begin():
+                    await embargoes.announce_due(session)
                 self.published += await publish_pending(self.session_factory, self.bus)
                 delay = self.interval
             except Exception:  # the bus or the database is down: try again later

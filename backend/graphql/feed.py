@@ -1,0 +1,307 @@
+"""The live feed: `coalitionFeed`, over graphql-transport-ws.
+
+Each event is decoded once per process (the fan-out hands every subscriber the same
+object, and its payload is parsed once here); visibility is an in-memory predicate on the
+envelope. No subscriber holds a database session.
+"""
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from decimal import Decimal
+from typing import cast
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from backend.actors import Actor
+from backend.graphql import relay
+from backend.graphql.context import Context
+from backend.services import access
+from events import messages
+from events.bus import InvalidCursor
+from events.envelope import Envelope, Positioned
+from events.fanout import Disconnected
+from events.resume import Reset, resume
+
+# Registered under the GraphQL name FeedEventType, documented.
+strawberry.enum(
+    messages.EventType,
+    name="FeedEventType",
+    description="What happened: `commitment.pledged` is COMMITMENT_PLEDGED, and so on.",
+)
+
+FeedInfo = Info[Context, None]
+
+
+@strawberry.type(description="An organisation as named in a feed event.")
+class OrganisationSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Organisation.")
+    name: str = strawberry.field(description="Name.")
+    acronym: str | None = strawberry.field(description="Short name.")
+
+    @classmethod
+    def of(cls, ref: messages.OrganisationRef) -> "OrganisationSnapshot":
+        return cls(
+            id=relay.to_global_id("Organisation", ref.id), name=ref.name, acronym=ref.acronym
+        )
+
+
+@strawberry.type(description="In-kind help as announced.")
+class InKindSnapshot:
+    category: str = strawberry.field(description="CONNECTIVITY, DEVICES, ...")
+    quantity: Decimal = strawberry.field(description="How much, in `unit`.")
+    unit: str = strawberry.field(description="GB, device, seat, ...")
+    description: str = strawberry.field(description="What exactly.")
+
+
+@strawberry.type(description="A commitment as it stood when the event happened.")
+class CommitmentSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Commitment.")
+    ref: str = strawberry.field(description="Short reference.")
+    title: str = strawberry.field(description="What is promised.")
+    stage: str = strawberry.field(description="Its stage after the event.")
+    resource_kind: str = strawberry.field(description="FINANCIAL, IN_KIND or MIXED.")
+    workstream: str | None = strawberry.field(description="Workstream name.")
+    amount: Decimal | None = strawberry.field(description="Null when confidential to you.")
+    currency: str | None = strawberry.field(description="ISO 4217.")
+    amount_usd: Decimal | None = strawberry.field(description="Null when confidential to you.")
+    in_kind: list[InKindSnapshot] = strawberry.field(description="In-kind lines.")
+    countries: list[str] = strawberry.field(description="Target countries.")
+    reason: str | None = strawberry.field(description="Why it was withdrawn or cancelled.")
+
+
+@strawberry.type(description="A delivery as reported or reviewed.")
+class DeliverySnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Delivery.")
+    commitment_id: strawberry.ID = strawberry.field(description="Global id of its Commitment.")
+    commitment_ref: str = strawberry.field(description="The commitment's reference.")
+    commitment_title: str = strawberry.field(description="The commitment's title.")
+    status: str = strawberry.field(description="REPORTED, CONFIRMED or DISPUTED.")
+    delivered_on: dt.date = strawberry.field(description="When.")
+    amount: Decimal | None = strawberry.field(description="Null for in-kind or confidential.")
+    currency: str | None = strawberry.field(description="ISO 4217.")
+    quantity: Decimal | None = strawberry.field(description="In-kind quantity.")
+    unit: str | None = strawberry.field(description="Unit of the quantity.")
+    country: str | None = strawberry.field(description="Where.")
+    beneficiaries: int | None = strawberry.field(description="People reached.")
+
+
+@strawberry.type(description="A membership after the change.")
+class MembershipSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Membership.")
+    status: str = strawberry.field(description="ACTIVE, SUSPENDED, WITHDRAWN.")
+    role: str = strawberry.field(description="MEMBER, WORKSTREAM_LEAD, ...")
+
+
+@strawberry.type(description="An activity as published.")
+class ActivitySnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Activity.")
+    kind: str = strawberry.field(description="EVENT, DEBATE, LAUNCH, ...")
+    title: str = strawberry.field(description="Headline.")
+    occurred_at: dt.datetime = strawberry.field(description="When it happened.")
+    workstream: str | None = strawberry.field(description="Workstream name.")
+    countries: list[str] = strawberry.field(description="Where.")
+
+
+@strawberry.interface(description="An item of the live feed: an event, or a reset.")
+class FeedItem:
+    cursor: str | None = strawberry.field(
+        description="Pass as `after` when reconnecting, to get what came after this item."
+    )
+
+
+@strawberry.type(description="Something that happened in a coalition.")
+class FeedEvent(FeedItem):
+    event_id: strawberry.ID = strawberry.field(description="The event's own id (dedupe key).")
+    type: messages.EventType = strawberry.field(description="What happened.")
+    occurred_at: dt.datetime = strawberry.field(description="When.")
+    coalition_id: strawberry.ID | None = strawberry.field(description="Global id of the coalition.")
+    organisation: OrganisationSnapshot | None = strawberry.field(
+        description="The acting organisation."
+    )
+    commitment: CommitmentSnapshot | None = strawberry.field(
+        description="The subject, for commitment.* events."
+    )
+    delivery: DeliverySnapshot | None = strawberry.field(
+        description="The subject, for delivery.* events."
+    )
+    membership: MembershipSnapshot | None = strawberry.field(
+        description="The subject, for membership.* events."
+    )
+    activity: ActivitySnapshot | None = strawberry.field(
+        description="The subject, for activity.* events."
+    )
+
+
+@strawberry.type(
+    description="Your cursor was older than the retained history: events were missed. "
+    "Refetch with a normal query, then carry on with this item's cursor."
+)
+class FeedReset(FeedItem):
+    message: str = strawberry.field(description="What happened.")
+
+
+_DECODED: OrderedDict[str, messages.Message] = OrderedDict()
+_DECODED_SIZE = 10_000
+
+
+def _message(envelope: Envelope) -> messages.Message:
+    """The payload as its catalogue type, parsed once per process for all subscribers."""
+    found = _DECODED.get(envelope.id)
+    if found is None:
+        model = messages.CATALOGUE[messages.EventType(envelope.type)]
+        found = _DECODED[envelope.id] = model.model_validate(envelope.payload)
+        if len(_DECODED) > _DECODED_SIZE:
+            _DECODED.popitem(last=False)
+    return found
+
+
+def _event(positioned: Positioned, actor: Actor) -> FeedEvent:
+    envelope = positioned.envelope
+    message = _message(envelope)
+    amounts = access.sees_event_amounts(actor, envelope)
+    event = FeedEvent(
+        cursor=positioned.cursor,
+        event_id=strawberry.ID(envelope.id),
+        type=messages.EventType(envelope.type),
+        occurred_at=envelope.occurred_at,
+        coalition_id=relay.to_global_id("Coalition", envelope.coalition_id)
+        if envelope.coalition_id
+        else None,
+        organisation=None,
+        commitment=None,
+        delivery=None,
+        membership=None,
+        activity=None,
+    )
+    if isinstance(message, messages.CommitmentMessage):
+        event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.commitment = CommitmentSnapshot(
+            id=relay.to_global_id("Commitment", message.id),
+            ref=message.ref,
+            title=message.title,
+            stage=message.stage,
+            resource_kind=message.resource_kind,
+            workstream=message.workstream,
+            amount=message.amount if amounts else None,
+            currency=message.currency,
+            amount_usd=message.amount_usd if amounts else None,
+            in_kind=[
+                InKindSnapshot(
+                    category=line.category,
+                    quantity=line.quantity,
+                    unit=line.unit,
+                    description=line.description,
+                )
+                for line in message.in_kind
+            ],
+            countries=list(message.countries),
+            reason=message.reason,
+        )
+    elif isinstance(message, messages.DeliveryMessage):
+        event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.delivery = DeliverySnapshot(
+            id=relay.to_global_id("Delivery", message.id),
+            commitment_id=relay.to_global_id("Commitment", message.commitment_id),
+            commitment_ref=message.commitment_ref,
+            commitment_title=message.commitment_title,
+            status=message.status,
+            delivered_on=message.delivered_on,
+            amount=message.amount if amounts else None,
+            currency=message.currency,
+            quantity=message.quantity,
+            unit=message.unit,
+            country=message.country,
+            beneficiaries=message.beneficiaries,
+        )
+    elif isinstance(message, messages.MembershipMessage):
+        event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.membership = MembershipSnapshot(
+            id=relay.to_global_id("Membership", message.id),
+            status=message.status,
+            role=message.role,
+        )
+    elif isinstance(message, messages.ActivityMessage):
+        if message.organisation is not None:
+            event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.activity = ActivitySnapshot(
+            id=relay.to_global_id("Activity", message.id),
+            kind=message.kind,
+            title=message.title,
+            occurred_at=message.occurred_at,
+            workstream=message.workstream,
+            countries=list(message.countries),
+        )
+    return event
+
+
+def _wanted(
+    envelope: Envelope, *, coalition_id: int | None, types: set[str] | None, actor: Actor
+) -> bool:
+    if coalition_id is not None and envelope.coalition_id != coalition_id:
+        return False
+    if types is not None and envelope.type not in types:
+        return False
+    return access.sees_event(actor, envelope)
+
+
+@strawberry.type(
+    description="Live events over websockets (graphql-transport-ws); sign in with "
+    "`authorization` in `connection_init`."
+)
+class Subscription:
+    @strawberry.subscription(
+        description="New pledges, stage changes, deliveries, memberships and activities as "
+        "they are committed. With `after` (the last cursor you received) you first get "
+        "what you missed, then live events: no gap, no duplicate. If `after` is older than "
+        "the retained history you get a FeedReset first."
+    )
+    async def coalition_feed(
+        self,
+        info: FeedInfo,
+        coalition_id: strawberry.ID | None = None,
+        types: list[messages.EventType] | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[FeedItem, None]:
+        context = info.context
+        actor = context.actor
+        decoded = relay.from_global_id(coalition_id) if coalition_id else None
+        if coalition_id and (decoded is None or decoded[0] != "Coalition"):
+            raise GraphQLError("Not the id of a Coalition.", extensions={"code": "BAD_ID"})
+        wanted_coalition = decoded[1] if decoded else None
+        wanted_types = {type.value for type in types} if types else None
+        if context.feed is None:
+            raise GraphQLError("The live feed is not running.", extensions={"code": "INTERNAL"})
+        replayed_then_live = cast(
+            AsyncGenerator[Positioned | Reset, None],
+            resume(context.feed.fanout, context.feed.bus, after=after),
+        )
+        try:
+            async with aclosing(replayed_then_live) as items:
+                async for item in items:
+                    if isinstance(item, Reset):
+                        yield FeedReset(
+                            cursor=item.cursor,
+                            message="Events after your cursor are no longer kept.",
+                        )
+                    elif _wanted(
+                        item.envelope,
+                        coalition_id=wanted_coalition,
+                        types=wanted_types,
+                        actor=actor,
+                    ):
+                        yield _event(item, actor)
+        except InvalidCursor as error:
+            raise GraphQLError(
+                "Not a cursor of this feed.", extensions={"code": "BAD_CURSOR"}
+            ) from error
+        except Disconnected as error:
+            # Too slow to keep up (or the hub restarted its reader): the operation ends
+            # with this error, and the client subscribes again with its last cursor.
+            raise GraphQLError(
+                "Disconnected from the feed; subscribe again with your last cursor.",
+                extensions={"code": "RESUME"},
+            ) from error

@@ -1,0 +1,1 @@
+"""Static pages the hub serves (the /feed wall screen)."""
