@@ -18,7 +18,7 @@ from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
 from backend.graphql.context import Context, LiveFeed
-from backend.graphql.http import HubGraphQLRouter
+from backend.graphql.http import HubGraphQLRouter, bearer_secret
 from backend.services import outbox, tokens
 from events import channels
 from events.bus import Bus
@@ -31,15 +31,6 @@ log = logging.getLogger("backend")
 
 class CredentialsRejected(Exception):
     """A request carried a bearer token that is unknown, expired or revoked."""
-
-
-def _bearer(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise CredentialsRejected("Use `Authorization: Bearer <token>`.")
-    return secret.strip()
 
 
 def create_bus(settings: Settings) -> Bus:
@@ -67,10 +58,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     async def context(connection: HTTPConnection) -> Context:
         # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
-        header = None if connection.scope["type"] == "websocket" else "authorization"
-        secret = _bearer(connection.headers.get(header)) if header else None
+        websocket = connection.scope["type"] == "websocket"
         async with session_factory() as session:
             try:
+                secret = (
+                    None if websocket else bearer_secret(connection.headers.get("authorization"))
+                )
                 actor = await tokens.authenticate(session, secret)
             except Unauthenticated as error:
                 raise CredentialsRejected(error.message) from error

@@ -16,11 +16,14 @@ from backend.services import tokens
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
-def _bearer_secret(authorization: str | None) -> str | None:
+def bearer_secret(authorization: str | None) -> str | None:
+    """The secret in `Bearer <secret>`; None without one; Unauthenticated when malformed."""
     if not authorization:
         return None
     scheme, _, secret = authorization.partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" else authorization.strip()
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("Use `Authorization: Bearer <token>`.")
+    return secret.strip()
 
 
 class _SubResponse(Response):
@@ -41,9 +44,9 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
         headers on a websocket. A rejected token closes the socket with 4403."""
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
-        secret = _bearer_secret(authorization if isinstance(authorization, str) else None)
         async with context.session_factory() as session:
             try:
+                secret = bearer_secret(authorization if isinstance(authorization, str) else None)
                 context.actor = await tokens.authenticate(session, secret)
             except Unauthenticated as error:
                 raise ConnectionRejectionError({"message": error.message}) from error
