@@ -204,3 +204,14 @@ async def make_activity(
     activity = await activities.publish(session, SYSTEM, draft=draft)
     await session.commit()
     return activity
+
+
+async def make_member_editor(
+    session: AsyncSession, **organisation_fields: Any
+) -> tuple[models.Coalition, str]:
+    """A coalition and the bearer secret of an editor of one of its ACTIVE members."""
+    coalition = await make_coalition(session)
+    organisation = await make_organisation(session, **organisation_fields)
+    await make_membership(session, coalition, organisation)
+    token = await make_token(session, models.Role.PARTNER_EDITOR, organisation)
+    return coalition, token

@@ -2,23 +2,17 @@
 
 import asyncio
 
-from backend import models
 from backend.services import outbox
-from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
+from tests.factories import (
+    gid,
+    make_member_editor,
+)
 
 PLEDGE = """
 mutation ($input: PledgeCommitmentInput!) {
   pledgeCommitment(input: $input) { __typename ... on Commitment { id ref } }
 }
 """
-
-
-async def given_partner(session):
-    coalition = await make_coalition(session)
-    organisation = await make_organisation(session)
-    await make_membership(session, coalition, organisation)
-    token = await make_token(session, models.Role.PARTNER_EDITOR, organisation)
-    return coalition, token
 
 
 def pledge(coalition, **fields):
@@ -33,7 +27,7 @@ def pledge(coalition, **fields):
 
 
 async def test_a_pledge_reaches_the_bus_after_its_commit(api, app, session, session_factory):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session)
     await outbox.publish_pending(session_factory, app.state.bus)
     before = await app.state.bus.latest()
     app.state.relay.start()
@@ -51,7 +45,7 @@ async def test_a_pledge_reaches_the_bus_after_its_commit(api, app, session, sess
 
 
 async def test_a_refused_pledge_sends_nothing(api, app, session, session_factory):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session)
     await outbox.publish_pending(session_factory, app.state.bus)
     before = await app.state.bus.latest()
 

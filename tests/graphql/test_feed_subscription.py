@@ -8,7 +8,11 @@ from sqlmodel import col
 
 from backend import models
 from backend.main import create_app
-from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
+from tests.factories import (
+    gid,
+    make_member_editor,
+    make_token,
+)
 from tests.feed_client import feed_client
 from tests.servers import serve
 
@@ -17,14 +21,6 @@ mutation ($input: PledgeCommitmentInput!) {
   pledgeCommitment(input: $input) { __typename ... on Commitment { ref } }
 }
 """
-
-
-async def given_partner(session):
-    coalition = await make_coalition(session)
-    organisation = await make_organisation(session, name="Brightwave Telecom")
-    await make_membership(session, coalition, organisation)
-    token = await make_token(session, models.Role.PARTNER_EDITOR, organisation)
-    return coalition, token
 
 
 async def pledge(server, coalition, token, **fields):
@@ -46,7 +42,7 @@ async def pledge(server, coalition, token, **fields):
 
 
 async def test_a_pledge_reaches_a_subscriber_after_its_commit(live_server, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
 
     async with feed_client(live_server.ws_url) as feed:
         ack = await feed.init()
@@ -75,7 +71,7 @@ async def test_a_pledge_reaches_a_subscriber_after_its_commit(live_server, sessi
 
 
 async def test_confidential_amounts_reach_only_the_owner_and_the_secretariat(live_server, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
     analyst = await make_token(session, models.Role.SECRETARIAT_ANALYST)
     seen = {}
 
@@ -95,7 +91,7 @@ async def test_confidential_amounts_reach_only_the_owner_and_the_secretariat(liv
 
 
 async def test_members_only_pledges_do_not_reach_outsiders(live_server, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
 
     async with feed_client(live_server.ws_url) as feed:
         await feed.init()
@@ -108,7 +104,7 @@ async def test_members_only_pledges_do_not_reach_outsiders(live_server, session)
 
 
 async def test_resuming_with_a_cursor_replays_what_was_missed_once(live_server, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
 
     async with feed_client(live_server.ws_url) as feed:
         await feed.init()
@@ -198,7 +194,7 @@ async def test_ping_is_answered_with_pong_and_complete_ends_the_operation(live_s
 async def test_a_cursor_older_than_the_history_gets_a_reset_then_live_events(
     settings, engine, session
 ):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
     short_memory = settings.model_copy(update={"feed_retention": 2, "relay_interval": 0.2})
 
     async with serve(create_app(short_memory, engine=engine)) as server:
@@ -225,7 +221,7 @@ async def test_a_cursor_older_than_the_history_gets_a_reset_then_live_events(
 
 
 async def test_metrics_show_subscribers_and_published_events(live_server, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
 
     async with feed_client(live_server.ws_url) as feed:
         await feed.init()
@@ -253,7 +249,7 @@ async def test_metrics_show_subscribers_and_published_events(live_server, sessio
 async def test_an_embargoed_pledge_is_announced_to_the_public_when_the_embargo_ends(
     live_server, session
 ):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session, name="Brightwave Telecom")
     tomorrow = (models.utcnow() + dt.timedelta(days=1)).isoformat()
 
     async with feed_client(live_server.ws_url) as feed:

@@ -1,5 +1,4 @@
-from backend import models
-from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
+from tests.factories import gid, make_member_editor
 
 PUBLISH = """
 mutation ($input: PublishActivityInput!) {
@@ -15,16 +14,8 @@ mutation ($input: PledgeCommitmentInput!) {
 """
 
 
-async def given_partner(session):
-    coalition = await make_coalition(session)
-    organisation = await make_organisation(session)
-    await make_membership(session, coalition, organisation)
-    token = await make_token(session, models.Role.PARTNER_EDITOR, organisation)
-    return coalition, token
-
-
 async def test_instants_are_answered_in_utc_whatever_offset_they_came_with(api, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session)
     input = {
         "coalitionId": gid(coalition),
         "kind": "EVENT",
@@ -40,7 +31,7 @@ async def test_instants_are_answered_in_utc_whatever_offset_they_came_with(api, 
 
 
 async def test_figures_in_exponent_form_come_back_written_out(api, session):
-    coalition, token = await given_partner(session)
+    coalition, token = await make_member_editor(session)
     input = {
         "coalitionId": gid(coalition),
         "title": "Tablets",
