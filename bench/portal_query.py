@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,15 +23,21 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from _common import (
+    HUB,
+    LOOPBACK,
+    cpu_seconds,
+    create_database,
+    drop_database,
+    free_port,
+    wait_until_ready,
+)
+from _common import percentile as _percentile
 
 from backend import db, demo, migrations
 from backend.config import Environment, Settings
 from backend.main import create_app
 
-HUB = Path(sys.executable).parent / "coalition-hub"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 COALITION = '{ coalition(slug: "learning-continuity") { id } }'
 FLOOR = "{ __typename }"
 PAGE = """
@@ -81,37 +86,6 @@ def _arguments() -> argparse.Namespace:
     return arguments
 
 
-async def _create_database(url: sa.URL) -> None:
-    server = create_async_engine(
-        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    try:
-        async with server.connect() as connection:
-            exists = await connection.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
-            )
-            if exists:
-                raise SystemExit(
-                    f"database {url.database} exists; the benchmark drops its own only"
-                )
-            await connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-    finally:
-        await server.dispose()
-
-
-async def _drop_database(url: sa.URL) -> None:
-    server = create_async_engine(
-        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    try:
-        async with server.connect() as connection:
-            await connection.execute(
-                sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-            )
-    finally:
-        await server.dispose()
-
-
 async def _seed(settings: Settings, scale: int) -> tuple[demo.Seeded, float]:
     engine = db.create_engine(settings)
     try:
@@ -151,35 +125,6 @@ async def _statements_per_request(settings: Settings) -> tuple[str, int, int]:
         await engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc/<pid>/stat (fields 14 and 15)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def _wait_until_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise SystemExit("the server exited before it was ready")
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("the server was not ready within 30 s")
-
-
 @dataclass
 class Load:
     latencies: list[float] = field(default_factory=list)
@@ -213,11 +158,6 @@ async def _drive(base_url: str, page: dict[str, Any], *, duration: float, concur
     return load
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": Environment.PRODUCTION.value}
     with log.open("wb") as output:
@@ -234,19 +174,19 @@ def main() -> None:
     url = sa.make_url(arguments.database_url)
     database_url = url.render_as_string(hide_password=False)
     settings = Settings(database_url=database_url, env=Environment.PRODUCTION)
-    asyncio.run(_create_database(url))
+    asyncio.run(create_database(url))
     server: subprocess.Popen[bytes] | None = None
     try:
         migrations.upgrade(database_url)
         seeded, seed_seconds = asyncio.run(_seed(settings, arguments.scale))
         coalition_id, statements, size = asyncio.run(_statements_per_request(settings))
-        port = arguments.port or _free_port()
+        port = arguments.port or free_port()
         base_url = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
             log = Path(folder) / "serve.log"
             server = _serve(database_url, port, log)
             try:
-                asyncio.run(_wait_until_ready(base_url, server))
+                asyncio.run(wait_until_ready(base_url, server))
             except SystemExit:
                 print(log.read_text(), file=sys.stderr)
                 raise
@@ -260,7 +200,7 @@ def main() -> None:
                     concurrency=arguments.concurrency,
                 )
             )
-            cpu_before = _cpu_seconds(server.pid)
+            cpu_before = cpu_seconds(server.pid)
             load = asyncio.run(
                 _drive(
                     base_url,
@@ -269,12 +209,12 @@ def main() -> None:
                     concurrency=arguments.concurrency,
                 )
             )
-            cpu = _cpu_seconds(server.pid) - cpu_before
+            cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        asyncio.run(_drop_database(url))
+        asyncio.run(drop_database(url))
     _report(arguments, seeded, seed_seconds, statements, size, load, cpu)
     _report_floor(load, floor)
 
