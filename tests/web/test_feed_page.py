@@ -7,6 +7,7 @@ import shutil
 import httpx
 import pytest
 import pytest_asyncio
+from playwright.async_api import async_playwright
 
 from backend import models
 from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
@@ -31,13 +32,12 @@ mutation ($input: PledgeCommitmentInput!) {
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def browser():
-    playwright_api = pytest.importorskip("playwright.async_api")
     if not await asyncio.to_thread(os.path.exists, CHROMIUM):
         message = f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium"
         if os.environ.get("HUB_REQUIRE_SERVICES") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    async with playwright_api.async_playwright() as playwright:
+    async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
         await browser.close()
