@@ -18,6 +18,7 @@ from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
 from backend.graphql.context import Context, LiveFeed
+from backend.graphql.feed_renders import SharedRenders
 from backend.graphql.http import HubGraphQLRouter, bearer_secret
 from backend.services import outbox, tokens
 from events import channels
@@ -54,7 +55,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     bus = create_bus(settings)
     relay = outbox.Relay(session_factory, bus, interval=settings.relay_interval)
     fanout = FanOut(bus, queue_size=settings.feed_queue_size)
-    feed = LiveFeed(fanout=fanout, bus=bus)
+    production = not settings.is_development
+    schema = graphql_schema.build(production=production)
+    renders = SharedRenders(
+        schema._schema, rules=graphql_schema.validation_rules(production=production)
+    )
+    feed = LiveFeed(fanout=fanout, bus=bus, renders=renders)
 
     async def context(connection: HTTPConnection) -> Context:
         # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
@@ -102,10 +108,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.bus = bus
     app.state.relay = relay
     app.state.fanout = fanout
+    app.state.renders = renders
 
-    production = not settings.is_development
     router = HubGraphQLRouter(
-        graphql_schema.build(production=production),
+        schema,
         context_getter=context,
         graphql_ide=None if production else "graphiql",
         subscription_protocols=(

@@ -6,7 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+from tests.factories import gid
 
 PROTOCOL = "graphql-transport-ws"
 FEED = """
@@ -48,8 +51,8 @@ class FeedClient:
         await self.send({"type": "connection_init", "payload": payload})
         return await self.receive()
 
-    async def subscribe(self, id: str = "feed", **variables: Any) -> None:
-        payload = {"query": FEED, "variables": variables}
+    async def subscribe(self, id: str = "feed", *, document: str = FEED, **variables: Any) -> None:
+        payload = {"query": document, "variables": variables}
         await self.send({"id": id, "type": "subscribe", "payload": payload})
 
     async def next_item(self) -> dict[str, Any]:
@@ -78,3 +81,29 @@ class FeedClient:
 async def feed_client(url: str) -> AsyncIterator[FeedClient]:
     async with connect(url, subprotocols=[PROTOCOL]) as socket:  # type: ignore[list-item]
         yield FeedClient(socket)
+
+
+PLEDGE = """
+mutation ($input: PledgeCommitmentInput!) {
+  pledgeCommitment(input: $input) { __typename ... on Commitment { ref } }
+}
+"""
+
+
+async def pledge(server: Any, coalition: Any, token: str, **fields: Any) -> dict[str, Any]:
+    """A pledge over HTTP, as a partner's editor makes it; its `pledgeCommitment` result."""
+    input = {
+        "coalitionId": gid(coalition),
+        "title": "Tablets for schools",
+        "resourceKind": "FINANCIAL",
+        "amount": "25000",
+        "currency": "USD",
+        **fields,
+    }
+    async with httpx.AsyncClient(base_url=server.http_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": PLEDGE, "variables": {"input": input}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    return response.json()["data"]["pledgeCommitment"]

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
@@ -18,12 +18,16 @@ from backend.services.outbox import Relay
 from events.bus import Bus
 from events.fanout import FanOut
 
+if TYPE_CHECKING:
+    from backend.graphql.feed_renders import SharedRenders
+
 
 class LiveFeed(NamedTuple):
-    """This process's reader of the bus and the bus itself, for subscriptions."""
+    """This process's reader of the bus, the bus itself, and the feed's shared renders."""
 
     fanout: FanOut
     bus: Bus
+    renders: "SharedRenders"
 
 
 class Context(BaseContext):

@@ -7,8 +7,9 @@ envelope. No subscriber holds a database session.
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
 
@@ -18,7 +19,7 @@ from strawberry.types import Info
 
 from backend.actors import Actor
 from backend.graphql import relay
-from backend.graphql.context import Context
+from backend.graphql.context import Context, LiveFeed
 from backend.services import access
 from events import messages
 from events.bus import InvalidCursor
@@ -159,10 +160,17 @@ def _message(envelope: Envelope) -> messages.Message:
     return found
 
 
-def _event(positioned: Positioned, actor: Actor) -> FeedEvent:
+def feed_item(item: Positioned | Reset, *, amounts: bool) -> FeedItem:
+    """The GraphQL object for a replayed or live item; `amounts`: whether the subscriber
+    may see its confidential figures (`access.sees_event_amounts`)."""
+    if isinstance(item, Reset):
+        return FeedReset(cursor=item.cursor, message="Events after your cursor are no longer kept.")
+    return _event(item, amounts=amounts)
+
+
+def _event(positioned: Positioned, *, amounts: bool) -> FeedEvent:
     envelope = positioned.envelope
     message = _message(envelope)
-    amounts = access.sees_event_amounts(actor, envelope)
     event = FeedEvent(
         cursor=positioned.cursor,
         event_id=strawberry.ID(envelope.id),
@@ -238,14 +246,58 @@ def _event(positioned: Positioned, actor: Actor) -> FeedEvent:
     return event
 
 
-def _wanted(
-    envelope: Envelope, *, coalition_id: int | None, types: set[str] | None, actor: Actor
-) -> bool:
-    if coalition_id is not None and envelope.coalition_id != coalition_id:
-        return False
-    if types is not None and envelope.type not in types:
-        return False
-    return access.sees_event(actor, envelope)
+@dataclass(frozen=True)
+class FeedFilter:
+    """What one subscriber asked for, and may see."""
+
+    actor: Actor
+    coalition_id: int | None
+    types: frozenset[str] | None
+
+    @classmethod
+    def of(
+        cls, actor: Actor, coalition_id: str | None, types: Iterable[messages.EventType] | None
+    ) -> "FeedFilter":
+        decoded = relay.from_global_id(coalition_id) if coalition_id else None
+        if coalition_id and (decoded is None or decoded[0] != "Coalition"):
+            raise GraphQLError("Not the id of a Coalition.", extensions={"code": "BAD_ID"})
+        wanted_types = frozenset(messages.EventType(type).value for type in types or ())
+        return cls(actor, decoded[1] if decoded else None, wanted_types or None)
+
+    def wants(self, envelope: Envelope) -> bool:
+        if self.coalition_id is not None and envelope.coalition_id != self.coalition_id:
+            return False
+        if self.types is not None and envelope.type not in self.types:
+            return False
+        return access.sees_event(self.actor, envelope)
+
+
+async def feed_items(
+    feed: LiveFeed | None, wanted: FeedFilter, *, after: str | None
+) -> AsyncGenerator[Positioned | Reset, None]:
+    """What the subscriber missed since `after`, then live items, filtered for it; the
+    feed's failures as the GraphQL errors its clients handle (BAD_CURSOR, RESUME)."""
+    if feed is None:
+        raise GraphQLError("The live feed is not running.", extensions={"code": "INTERNAL"})
+    replayed_then_live = cast(
+        AsyncGenerator[Positioned | Reset, None], resume(feed.fanout, feed.bus, after=after)
+    )
+    try:
+        async with aclosing(replayed_then_live) as items:
+            async for item in items:
+                if isinstance(item, Reset) or wanted.wants(item.envelope):
+                    yield item
+    except InvalidCursor as error:
+        raise GraphQLError(
+            "Not a cursor of this feed.", extensions={"code": "BAD_CURSOR"}
+        ) from error
+    except Disconnected as error:
+        # Too slow to keep up (or the hub restarted its reader): the operation ends
+        # with this error, and the client subscribes again with its last cursor.
+        raise GraphQLError(
+            "Disconnected from the feed; subscribe again with your last cursor.",
+            extensions={"code": "RESUME"},
+        ) from error
 
 
 @strawberry.type(
@@ -266,42 +318,13 @@ class Subscription:
         types: list[messages.EventType] | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[FeedItem, None]:
-        context = info.context
-        actor = context.actor
-        decoded = relay.from_global_id(coalition_id) if coalition_id else None
-        if coalition_id and (decoded is None or decoded[0] != "Coalition"):
-            raise GraphQLError("Not the id of a Coalition.", extensions={"code": "BAD_ID"})
-        wanted_coalition = decoded[1] if decoded else None
-        wanted_types = {type.value for type in types} if types else None
-        if context.feed is None:
-            raise GraphQLError("The live feed is not running.", extensions={"code": "INTERNAL"})
-        replayed_then_live = cast(
-            AsyncGenerator[Positioned | Reset, None],
-            resume(context.feed.fanout, context.feed.bus, after=after),
-        )
-        try:
-            async with aclosing(replayed_then_live) as items:
-                async for item in items:
-                    if isinstance(item, Reset):
-                        yield FeedReset(
-                            cursor=item.cursor,
-                            message="Events after your cursor are no longer kept.",
-                        )
-                    elif _wanted(
-                        item.envelope,
-                        coalition_id=wanted_coalition,
-                        types=wanted_types,
-                        actor=actor,
-                    ):
-                        yield _event(item, actor)
-        except InvalidCursor as error:
-            raise GraphQLError(
-                "Not a cursor of this feed.", extensions={"code": "BAD_CURSOR"}
-            ) from error
-        except Disconnected as error:
-            # Too slow to keep up (or the hub restarted its reader): the operation ends
-            # with this error, and the client subscribes again with its last cursor.
-            raise GraphQLError(
-                "Disconnected from the feed; subscribe again with your last cursor.",
-                extensions={"code": "RESUME"},
-            ) from error
+        # The reference path, one execution per subscriber and event. Over
+        # graphql-transport-ws the hub takes a shortcut for plain documents: each event
+        # rendered once per (document, variables, visibility) — see feed_renders.
+        wanted = FeedFilter.of(info.context.actor, coalition_id, types)
+        async with aclosing(feed_items(info.context.feed, wanted, after=after)) as items:
+            async for item in items:
+                amounts = isinstance(item, Positioned) and access.sees_event_amounts(
+                    wanted.actor, item.envelope
+                )
+                yield feed_item(item, amounts=amounts)

@@ -11,6 +11,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from backend.errors import Unauthenticated
 from backend.graphql.context import Context
+from backend.graphql.transport_ws import HubTransportWSHandler, HubWebSocketAdapter
 from backend.services import tokens
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -37,7 +38,13 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
     With `Accept: application/graphql-response+json` a request that could not be executed
     (unparsable, invalid, refused as a whole) gets 400 and no `data` entry; a plain
     `application/json` client keeps the legacy 200 answer.
+
+    Websockets speak graphql-transport-ws through `HubTransportWSHandler`, which streams
+    the live feed from its shared renders.
     """
+
+    graphql_transport_ws_handler_class = HubTransportWSHandler
+    websocket_adapter_class = HubWebSocketAdapter  # type: ignore[assignment]
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws authenticates in `connection_init`: browsers cannot set

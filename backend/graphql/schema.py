@@ -1,7 +1,7 @@
 """The schema: every domain module's Query and Mutation merged into one."""
 
 import strawberry
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
@@ -90,6 +90,11 @@ class CloseOperationScope(SchemaExtension):
             await close()
 
 
+def validation_rules(*, production: bool) -> list[type[ASTValidationRule]]:
+    """The rules on top of the specification's (the feed's shared renders apply them too)."""
+    return [NoSchemaIntrospectionCustomRule] if production else []
+
+
 def build(*, production: bool) -> Schema:
     extensions: list[object] = [
         CloseOperationScope,
@@ -100,8 +105,8 @@ def build(*, production: bool) -> Schema:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
-    if production:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    if rules := validation_rules(production=production):
+        extensions.append(lambda: AddValidationRules(rules))
     return Schema(
         query=Query,
         mutation=Mutation,

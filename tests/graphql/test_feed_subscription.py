@@ -13,32 +13,8 @@ from tests.factories import (
     make_member_editor,
     make_token,
 )
-from tests.feed_client import feed_client
+from tests.feed_client import feed_client, pledge
 from tests.servers import serve
-
-PLEDGE = """
-mutation ($input: PledgeCommitmentInput!) {
-  pledgeCommitment(input: $input) { __typename ... on Commitment { ref } }
-}
-"""
-
-
-async def pledge(server, coalition, token, **fields):
-    input = {
-        "coalitionId": gid(coalition),
-        "title": "Tablets for schools",
-        "resourceKind": "FINANCIAL",
-        "amount": "25000",
-        "currency": "USD",
-        **fields,
-    }
-    async with httpx.AsyncClient(base_url=server.http_url) as client:
-        response = await client.post(
-            "/graphql",
-            json={"query": PLEDGE, "variables": {"input": input}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    return response.json()["data"]["pledgeCommitment"]
 
 
 async def test_a_pledge_reaches_a_subscriber_after_its_commit(live_server, session):

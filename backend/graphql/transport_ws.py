@@ -1,0 +1,77 @@
+"""graphql-transport-ws: Strawberry's handler, with the feed's shared renders.
+
+Strawberry keeps the protocol (init, ack, ping/pong, close codes, queries and mutations over
+the socket, every other subscription). A `coalitionFeed` subscription in a plain document
+is streamed here instead: its items come from the same `feed_items` as the reference
+resolver, and each item's payload is the text `SharedRenders` rendered once for everyone
+who shares it, wrapped in this operation's `next` message without being parsed or
+serialised again.
+"""
+
+from contextlib import aclosing
+
+import orjson
+from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+
+from backend.graphql.context import Context, LiveFeed
+from backend.graphql.feed import FeedFilter, feed_items
+from backend.graphql.feed_renders import FeedSubscription
+from backend.services import access
+from events.envelope import Positioned
+
+
+class HubWebSocketAdapter(ASGIWebSocketAdapter):
+    async def send_text(self, text: str) -> None:
+        """A message already serialised (graphql-transport-ws messages are text frames)."""
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
+class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        feed = self.context.feed
+        subscription = (
+            feed.renders.prepare(operation.query, operation.variables, operation.operation_name)
+            if feed is not None
+            else None
+        )
+        if feed is None or subscription is None:
+            await super().run_operation(operation)
+            return
+        try:
+            await self._stream_feed(operation, feed, subscription)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except WebSocketDisconnected:
+            self.operations.pop(operation.id, None)
+
+    async def _stream_feed(
+        self, operation: Operation[Context, None], feed: LiveFeed, subscription: FeedSubscription
+    ) -> None:
+        assert isinstance(self.websocket, HubWebSocketAdapter)
+        send = self.websocket.send_text
+        head = f'{{"id":{orjson.dumps(operation.id).decode()},"type":"next","payload":'
+        try:
+            wanted = FeedFilter.of(
+                self.context.actor, subscription.coalition_id, subscription.types
+            )
+            async with aclosing(feed_items(feed, wanted, after=subscription.after)) as items:
+                async for item in items:
+                    amounts = isinstance(item, Positioned) and access.sees_event_amounts(
+                        wanted.actor, item.envelope
+                    )
+                    if operation.completed:
+                        return
+                    await send(head + feed.renders.text(subscription, item, amounts) + "}")
+        except GraphQLError as error:
+            # As the reference path answers: a `next` with the error, then `complete`.
+            payload = {"data": None, "errors": [error.formatted]}
+            await send(head + orjson.dumps(payload).decode() + "}")
