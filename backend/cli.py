@@ -86,6 +86,7 @@ def serve(
         workers=workers,
         loop="uvloop",
         http="httptools",
+        ws_per_message_deflate=Settings().ws_compression,
     )
 
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     feed_queue_size: int = 1000
     # Seconds a websocket client has to send `connection_init` (close code 4408 after).
     ws_init_timeout: float = 10.0
+    # Offer permessage-deflate on websockets. Off: it compresses every message once per
+    # connection (its dictionary is per connection), so the feed's one text for a thousand
+    # subscribers would be compressed a thousand times — measured at a third of the hub's
+    # CPU per delivered message (bench/feed_fanout.py). Feed messages are ~1 KB.
+    ws_compression: bool = False
     # Also speak the legacy `graphql-ws` subprotocol (subscriptions-transport-ws).
     legacy_graphql_ws: bool = False
     env: Environment = Environment.DEVELOPMENT

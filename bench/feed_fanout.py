@@ -305,6 +305,8 @@ def _floor_main(port: int) -> None:
         loop="uvloop",
         http="httptools",
         log_level="warning",
+        # As `coalition-hub serve` (HUB_WS_COMPRESSION unset): no permessage-deflate.
+        ws_per_message_deflate=False,
     )
 
 

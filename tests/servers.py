@@ -32,7 +32,15 @@ async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_level="warning",
+        # As `coalition-hub serve` runs it.
+        ws_per_message_deflate=app.state.settings.ws_compression,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
