@@ -86,6 +86,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # Publish whatever a previous process committed but did not get to publish.
         relay.start()
         relay.kick()
+        # Returns even when Redis does not answer: mutations work without it (the relay
+        # publishes later), and the feed takes its place in the stream once Redis is back.
         await fanout.start()
         try:
             yield

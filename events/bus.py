@@ -26,15 +26,31 @@ class InvalidCursor(ValueError):
     """Not a cursor of this kind of bus at all (a client sent garbage)."""
 
 
+class Unavailable(ConnectionError):
+    """The bus does not answer (Redis is down or restarting): try again later.
+
+    Nothing is wrong with the request itself, so callers retry rather than fail for good:
+    the relay publishes the row on its next run, a resuming subscriber subscribes again.
+    """
+
+
 class Bus(Protocol):
     async def publish(self, envelope: Envelope) -> str:
-        """Append the envelope; returns its cursor. Raises when the bus is unreachable."""
+        """Append the envelope; returns its cursor. Raises Unavailable when the bus does not
+        answer (the envelope may have been appended all the same).
+
+        Idempotent by envelope id: an envelope whose id is in the retained history is not
+        appended again, and its cursor there is returned. (The relay publishes a row again
+        when it cannot tell whether the bus took it; a second entry would reach a subscriber
+        that resumed between the two.)
+        """
         ...
 
     async def replay(self, after: str | None, *, limit: int) -> list[Positioned]:
         """Up to `limit` retained events after `after` (None: from the oldest), oldest first.
 
-        Raises CursorExpired when events after `after` are no longer retained.
+        Raises CursorExpired when events after `after` are no longer retained, and
+        Unavailable when the bus does not answer (as every method that reads may).
         """
         ...
 

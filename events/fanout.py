@@ -13,7 +13,7 @@ from collections import OrderedDict
 from types import TracebackType
 from typing import Self
 
-from events.bus import Bus
+from events.bus import Bus, Unavailable
 from events.envelope import Positioned
 
 log = logging.getLogger(__name__)
@@ -141,11 +141,25 @@ class FanOut:
     async def start(self) -> None:
         """Returns once the reader holds its place: every event published from then on is
         handed to every subscriber. (A reader that took its place lazily could start after
-        a resuming subscriber's replay ended, and both would miss what came between.)"""
+        a resuming subscriber's replay ended, and both would miss what came between.)
+
+        When the bus does not answer (Redis is down as the process starts), it returns at
+        once without a place, so the process can serve the rest of the API: subscriptions
+        are disconnected at once (they resume), and the reader takes its place as soon as
+        the bus answers.
+        """
         if self._reader is None:
             self._over = False
-            after = await self.bus.tail()
-            self._reading = True
+            after: str | None
+            try:
+                after = await self.bus.tail()
+            except Unavailable as error:
+                log.warning(
+                    "feed fan-out: the bus does not answer (%s); reading once it does", error
+                )
+                after = None
+            else:
+                self._reading = True
             self._reader = asyncio.create_task(self._read(after), name="feed fan-out reader")
 
     async def stop(self) -> None:
@@ -189,8 +203,11 @@ class FanOut:
                     subscription._end(Overflowed(f"more than {self.queue_size} events behind"))
                     self.dropped += 1
 
-    async def _read(self, after: str) -> None:
+    async def _read(self, after: str | None) -> None:
+        """Reads from `after`; None: no place yet, so it takes one first."""
         while True:
+            if after is None:
+                after = await self._retake_place()
             try:
                 async for batch in self.bus.listen(after):
                     self._dispatch(batch)
@@ -201,7 +218,7 @@ class FanOut:
                 log.exception("feed fan-out: reading the bus failed; subscribers resume")
                 self._reading = False
                 self._end_all(Disconnected("the hub lost its place in the stream"))
-                after = await self._retake_place()
+                after = None
                 continue
             # The bus was closed: nothing more will come.
             self._reading = False
@@ -214,8 +231,9 @@ class FanOut:
             await asyncio.sleep(_RESTART_DELAY)
             try:
                 after = await self.bus.tail()
-            except Exception:
-                log.exception("feed fan-out: the bus does not answer")
+            except Exception as error:
+                # Once a second while the bus is down: the message, not the traceback.
+                log.warning("feed fan-out: the bus does not answer (%r)", error)
                 continue
             self._reading = True
             return after

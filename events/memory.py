@@ -25,6 +25,8 @@ class MemoryBus:
             raise ValueError("retention must be at least 1")
         self.retention = retention
         self._events: deque[Positioned] = deque()
+        # The cursor of each retained event, by id: publishing is idempotent (see Bus).
+        self._cursors: dict[str, str] = {}
         base = time.time_ns() // 1_000 if start is None else start
         self._last = base
         # Every position at or below this one is gone (or was never here): a cursor below
@@ -40,11 +42,16 @@ class MemoryBus:
     async def publish(self, envelope: Envelope) -> str:
         if self._closed:
             raise RuntimeError("the bus is closed")
+        known = self._cursors.get(envelope.id)
+        if known is not None:
+            return known
         self._last += 1
-        cursor = f"{self._last:0{_WIDTH}d}"
+        cursor = self._cursors[envelope.id] = f"{self._last:0{_WIDTH}d}"
         self._events.append(Positioned(cursor=cursor, envelope=envelope))
         if len(self._events) > self.retention:
-            self._trimmed = _position(self._events.popleft().cursor)
+            trimmed = self._events.popleft()
+            self._trimmed = _position(trimmed.cursor)
+            del self._cursors[trimmed.envelope.id]
         # Wake every listener waiting on this event; later ones wait on a fresh one.
         published, self._published = self._published, asyncio.Event()
         published.set()

@@ -1,14 +1,23 @@
 """The Redis Streams bus: one stream shared by every app process.
 
-Publish is `XADD stream MAXLEN ~ retention * envelope <json> prev <id>`; a cursor is the
-stream id. Replay is `XRANGE`, checked for a gap against `XINFO STREAM` in the same MULTI
-(Redis >= 7.0), so trimming between the check and the read cannot slip a gap through.
+Publish is `XADD stream MAXLEN ~ retention * envelope <json> prev <id> event <event id>`;
+a cursor is the stream id. Replay is `XRANGE`, checked for a gap against `XINFO STREAM` in
+the same MULTI (Redis >= 7.0), so trimming between the check and the read cannot slip a gap
+through.
 
 Why `prev`: trimming (MAXLEN) does not move `max-deleted-entry-id` (only XDEL does), and
 once entries are trimmed nothing in Redis says which id was the last to go. So each entry
 carries the id of the entry before it (a Lua script reads it and appends atomically); the
 oldest retained entry's `prev` is then the newest trimmed one, and a cursor has a gap after
 it exactly when it is older than that.
+
+Publishing is idempotent by event id: the relay publishes a row again when it could not
+tell whether Redis took it (the reply was lost as Redis crashed, or the relay's process died
+before marking the row), and a second entry would reach a subscriber that resumed between
+the two. So each entry also carries its `event` id, a sorted set next to the stream
+(`<stream>:ids`, event id -> the millisecond part of its entry id) indexes the retained
+entries, and the script answers a known id with the entry it already has. The index is
+trimmed with the stream: ids older than the oldest retained entry's millisecond go.
 
 Each process listens with one `XREAD BLOCK` loop on a connection of its own (named with
 CLIENT SETNAME, so operators and tests can find it), and rides out Redis restarts: it keeps
@@ -27,7 +36,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 
-from events.bus import CursorExpired, InvalidCursor
+from events.bus import CursorExpired, InvalidCursor, Unavailable
 from events.envelope import Envelope, Positioned
 
 log = logging.getLogger(__name__)
@@ -37,13 +46,29 @@ T = TypeVar("T")
 FIELD = "envelope"
 PREV = "prev"
 _EMPTY = "0-0"
-# KEYS[1] stream; ARGV retention, envelope JSON, "~" (approximate trimming) or "=" (exact).
+# KEYS[1] stream, KEYS[2] its index of event ids; ARGV retention, envelope JSON, "~"
+# (approximate trimming) or "=" (exact), event id.
 _PUBLISH = """
+-- Published already: the entry with this event id, among those of its millisecond.
+local published = redis.call('ZSCORE', KEYS[2], ARGV[4])
+if published then
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], published, published)) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'event' and fields[i + 1] == ARGV[4] then return entry[1] end
+    end
+  end
+end
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local prev = '0-0'
 if newest[1] then prev = newest[1][1] end
-return redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], ARGV[1], '*',
-                  'envelope', ARGV[2], 'prev', prev)
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], ARGV[1], '*',
+                      'envelope', ARGV[2], 'prev', prev, 'event', ARGV[4])
+redis.call('ZADD', KEYS[2], string.match(id, '^%d+'), ARGV[4])
+-- Forget the ids of trimmed entries.
+local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.match(oldest, '^%d+'))
+return id
 """
 _UNAVAILABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
@@ -72,6 +97,7 @@ class RedisStreamBus:
         if retention < 1:
             raise ValueError("retention must be at least 1")
         self.stream = stream
+        self.index = f"{stream}:ids"
         self.retention = retention
         self.block_ms = block_ms
         # MAXLEN ~ trims whole macro nodes only, which is far cheaper; exact trimming is for
@@ -116,11 +142,12 @@ class RedisStreamBus:
             raise RuntimeError("the bus is closed")
         stream_id = await _answer(
             self._publish(
-                keys=[self.stream],
+                keys=[self.stream, self.index],
                 args=[
                     self.retention,
                     envelope.model_dump_json(),
                     "=" if self.exact_trim else "~",
+                    envelope.id,
                 ],
             )
         )
@@ -150,7 +177,7 @@ class RedisStreamBus:
                     entries = await self._range(last, self.batch)
                 else:
                     entries = await self._read_after(last)
-            except _UNAVAILABLE as error:
+            except Unavailable as error:
                 if self._closed:
                     return
                 delay = self._backoff(failures)
@@ -237,7 +264,10 @@ class RedisStreamBus:
 
 
 async def _answer(command: Awaitable[T]) -> T:
-    result = await command
+    try:
+        result = await command
+    except _UNAVAILABLE as error:
+        raise Unavailable(str(error)) from error
     # Python 3.11's asyncio.wait_for, which redis-py wraps around socket writes when a
     # socket timeout is set, can return a result and drop a cancellation that arrived at
     # the same moment (CPython gh-86296, fixed in 3.12). The task still counts it, so

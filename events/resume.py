@@ -10,13 +10,14 @@ after it) finds it; anything published after the replay's last page is in the qu
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from events.bus import Bus, CursorExpired
+from events.bus import Bus, CursorExpired, Unavailable
 from events.envelope import Positioned
-from events.fanout import FanOut, RecentIds
+from events.fanout import Disconnected, FanOut, RecentIds
 
-# The replayed history may hold an event twice (the relay published it again after a crash:
-# two cursors, one id), the second copy possibly arriving live. Live-only repeats are the
-# fan-out's to drop; so only replayed ids are remembered, and no more than this many.
+# Publishing is idempotent within the retained history, but an event published again after
+# its first entry was trimmed is a second entry (two cursors, one id), possibly arriving
+# live after the first was replayed. Live-only repeats are the fan-out's to drop; so only
+# replayed ids are remembered, and no more than this many.
 _DEDUPE_WINDOW = 10_000
 
 
@@ -40,35 +41,40 @@ async def resume(
     the subscription ends.
 
     Raises `events.fanout.Overflowed` (or `Disconnected`) when the hub drops the
-    subscription, `InvalidCursor` for a malformed `after`, and the bus's connection errors
-    while replaying. Use it with `contextlib.aclosing` so the live subscription is
+    subscription or the bus does not answer while replaying, and `InvalidCursor` for a
+    malformed `after`. Use it with `contextlib.aclosing` so the live subscription is
     unregistered as soon as the consumer stops.
     """
     async with fanout.subscribe() as live:
         replayed = RecentIds(_DEDUPE_WINDOW)
-        if after is None:
-            # Live only, from the end of the stream now: an event published just before
-            # that the reader has not handed out yet is not for this subscriber.
-            last = bus.sort_key(await bus.tail())
-        else:
-            last = bus.sort_key(after)
-            cursor = after
-            try:
-                while True:
-                    batch = await bus.replay(cursor, limit=page)
-                    for positioned in batch:
-                        if replayed.add(positioned.envelope.id):
-                            yield positioned
-                    if batch:
-                        cursor = batch[-1].cursor
-                        last = bus.sort_key(cursor)
-                    if len(batch) < page:
-                        break
-            except CursorExpired:
-                tail = await bus.tail()
-                oldest = await bus.replay(None, limit=1)
-                yield Reset(cursor=tail, oldest=oldest[0].cursor if oldest else None)
-                last = bus.sort_key(tail)
+        try:
+            if after is None:
+                # Live only, from the end of the stream now: an event published just before
+                # that the reader has not handed out yet is not for this subscriber.
+                last = bus.sort_key(await bus.tail())
+            else:
+                last = bus.sort_key(after)
+                cursor = after
+                try:
+                    while True:
+                        batch = await bus.replay(cursor, limit=page)
+                        for positioned in batch:
+                            if replayed.add(positioned.envelope.id):
+                                yield positioned
+                        if batch:
+                            cursor = batch[-1].cursor
+                            last = bus.sort_key(cursor)
+                        if len(batch) < page:
+                            break
+                except CursorExpired:
+                    tail = await bus.tail()
+                    oldest = await bus.replay(None, limit=1)
+                    yield Reset(cursor=tail, oldest=oldest[0].cursor if oldest else None)
+                    last = bus.sort_key(tail)
+        except Unavailable as error:
+            # Redis is down: the hub cannot tell what was missed, so it ends the subscription
+            # as it does any it cannot serve, and the subscriber resumes from its cursor.
+            raise Disconnected("the bus does not answer") from error
         async for positioned in live:
             key = bus.sort_key(positioned.cursor)
             if key <= last:

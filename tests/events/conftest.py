@@ -20,6 +20,8 @@ from events.memory import MemoryBus
 from events.redis_streams import RedisStreamBus
 
 MakeBus = Callable[..., Bus]
+# Nothing listens on port 1: a Redis that does not answer.
+UNREACHABLE = "redis://127.0.0.1:1/0"
 
 
 @pytest_asyncio.fixture(loop_scope="session")

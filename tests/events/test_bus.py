@@ -120,6 +120,31 @@ async def test_trimming_keeps_the_newest_events(make_bus: MakeBus):
     assert retained == published[-3:]
 
 
+async def test_publishing_an_event_again_appends_nothing_and_returns_its_cursor(
+    make_bus: MakeBus,
+):
+    bus = make_bus()
+    first = await publish(bus, [1])
+
+    again = await bus.publish(first[0].envelope)
+    later = await publish(bus, [2])
+
+    assert again == first[0].cursor
+    assert await bus.replay(None, limit=10) == first + later
+
+
+async def test_an_event_that_left_the_history_is_published_anew(make_bus: MakeBus):
+    bus = make_bus(retention=2)
+    first, _, third = await publish(bus, [1, 2, 3])
+
+    again = await bus.publish(first.envelope)
+
+    assert await bus.replay(None, limit=10) == [
+        third,
+        Positioned(cursor=again, envelope=first.envelope),
+    ]
+
+
 async def test_a_malformed_cursor_is_refused(bus):
     await publish(bus, [1])
 

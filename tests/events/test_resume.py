@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from events import channels
 from events.bus import Bus, InvalidCursor
 from events.envelope import Positioned
-from events.fanout import FanOut, Overflowed
+from events.fanout import Disconnected, FanOut, Overflowed
+from events.redis_streams import RedisStreamBus
 from events.resume import Reset, resume
-from tests.events.conftest import MakeBus, envelope
+from tests.events.conftest import UNREACHABLE, MakeBus, envelope
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -141,6 +143,35 @@ async def test_an_event_published_twice_across_the_boundary_is_yielded_once(
 
     assert numbers(replayed + after) == [1, 2]
     assert after == live
+
+
+async def test_a_subscriber_resuming_between_two_publishes_of_an_event_gets_it_once(
+    make_bus: MakeBus, start_fanout
+):
+    # The relay publishes a row again when it cannot tell whether the bus took it; the
+    # subscriber already has the first publish, and resumes after it.
+    bus = make_bus()
+    fanout = await start_fanout(bus)
+    twice = envelope(1)
+    received = await bus.publish(twice)
+
+    async with contextlib.aclosing(resume(fanout, bus, after=received)) as stream:
+        await bus.publish(twice)
+        later = await publish(bus, [2])
+        after = await take(stream, 1)
+
+    assert after == later
+
+
+async def test_resuming_while_redis_does_not_answer_is_a_disconnection(start_fanout):
+    bus = RedisStreamBus(UNREACHABLE, stream=channels.feed_stream("nowhere:"))
+    fanout = await start_fanout(bus)
+
+    with pytest.raises(Disconnected):
+        async with contextlib.aclosing(resume(fanout, bus, after="1-0")) as stream:
+            await anext(stream)
+
+    await bus.close()
 
 
 async def test_a_live_queue_that_overflows_during_replay_ends_the_resume_after_the_replay(
