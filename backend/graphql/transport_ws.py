@@ -8,6 +8,7 @@ who shares it, wrapped in this operation's `next` message without being parsed o
 serialised again.
 """
 
+import logging
 from contextlib import aclosing
 
 import orjson
@@ -25,6 +26,9 @@ from backend.graphql.feed import FeedFilter, feed_items
 from backend.graphql.feed_renders import FeedSubscription
 from backend.services import access
 from events.envelope import Positioned
+
+log = logging.getLogger("backend.graphql.feed")
+_MASKED = {"message": "Unexpected error."}
 
 
 class HubWebSocketAdapter(ASGIWebSocketAdapter):
@@ -73,5 +77,17 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     await send(head + feed.renders.text(subscription, item, amounts) + "}")
         except GraphQLError as error:
             # As the reference path answers: a `next` with the error, then `complete`.
-            payload = {"data": None, "errors": [error.formatted]}
-            await send(head + orjson.dumps(payload).decode() + "}")
+            await send(head + _errors(error.formatted) + "}")
+        except WebSocketDisconnected:
+            raise
+        except Exception:
+            # A bug: logged with the request id, masked for the client, and the operation
+            # still ends with `complete` (a client must never be left waiting).
+            request_id = self.context.request_id
+            log.exception("the feed failed (request %s)", request_id)
+            masked = {**_MASKED, "extensions": {"code": "INTERNAL", "requestId": request_id}}
+            await send(head + _errors(masked) + "}")
+
+
+def _errors(*errors: object) -> str:
+    return orjson.dumps({"data": None, "errors": list(errors)}).decode()

@@ -2,8 +2,9 @@
 
 Services write `feed_events` rows inside the mutation's transaction, so a row exists exactly
 when its change committed. The relay reads rows not yet published, publishes them, then
-marks them. A crash between the two publishes a row again on restart: delivery is
-at-least-once on the wire, and readers drop an event id they have already seen.
+marks them. A crash between the two, or a bus that took a row but could not say so (Redis
+crashed before answering), publishes the row again: the bus keeps one entry per event id
+(publishing is idempotent), and readers drop an event id they have already seen.
 
 Order: one relay at a time publishes (PostgreSQL: a transaction-level advisory lock, which
 other processes wait for; one process: an asyncio lock), in id order among the rows it
@@ -34,6 +35,9 @@ log = logging.getLogger("backend.outbox")
 # Any constant will do, as long as nothing else in the database uses it.
 RELAY_LOCK_KEY = 0x0F_EED_0B0
 BATCH = 200
+# Seconds between runs at most while the bus is down: once it is back, rows committed
+# during the outage (and not followed by another commit's kick) wait no longer than this.
+MAX_RETRY_DELAY = 5.0
 
 
 def envelope_of(event: models.FeedEvent) -> Envelope:
@@ -146,6 +150,7 @@ class Relay:
                     await embargoes.announce_due(session)
                 self.published += await publish_pending(self.session_factory, self.bus)
                 delay = self.interval
-            except Exception:  # the bus or the database is down: try again later
-                log.warning("publishing feed events failed; retrying", exc_info=True)
-                delay = min(delay * 2, 30.0)
+            except Exception as error:  # the bus or the database is down: try again later
+                # A line per failed run, not a traceback: during an outage there are many.
+                log.warning("publishing feed events failed (%r); retrying", error)
+                delay = min(delay * 2, MAX_RETRY_DELAY)

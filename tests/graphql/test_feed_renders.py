@@ -1,7 +1,9 @@
 """The feed's shared renders: one execution per (document, variables, visibility), and the
 same answers as Strawberry's reference path, for every role."""
 
+import asyncio
 import json
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from backend import models
 from backend.graphql import schema as graphql_schema
 from backend.graphql.feed_renders import SharedRenders
+from events.envelope import Envelope
 from tests.factories import (
     gid,
     make_activity,
@@ -210,3 +213,36 @@ async def test_each_event_is_rendered_once_per_visibility_and_sent_as_the_same_t
     public = json.loads(frames["anonymous 1"][0])["payload"]["data"]["coalitionFeed"]
     private = json.loads(frames["owner"][0])["payload"]["data"]["coalitionFeed"]
     assert (public["commitment"]["amount"], private["commitment"]["amount"]) == (None, "25000")
+
+
+async def test_an_event_that_cannot_be_rendered_ends_the_operation_with_a_masked_error(
+    live_server,
+):
+    # A payload its catalogue entry refuses: what a bug, or a newer process, could publish.
+    garbled = Envelope(
+        id=str(uuid.uuid4()),
+        type="commitment.pledged",
+        occurred_at=models.utcnow(),
+        coalition_id=None,
+        organisation_id=None,
+        visibility="PUBLIC",
+        embargo_until=None,
+        subject_type="commitment",
+        subject_id=1,
+        payload={"unexpected": True},
+    )
+
+    async with feed_client(live_server.ws_url) as feed:
+        await feed.init()
+        await feed.subscribe(document=SHARED)
+        async with asyncio.timeout(30):
+            while live_server.app.state.fanout.subscribers == 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        await live_server.app.state.bus.publish(garbled)
+        failed, ended = await feed.receive(), await feed.receive()
+
+    [error] = failed["payload"]["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["code"] == "INTERNAL" and error["extensions"]["requestId"]
+    assert "unexpected" not in json.dumps(failed)
+    assert ended == {"id": "feed", "type": "complete"}
