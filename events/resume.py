@@ -75,10 +75,13 @@ async def resume(
             # Redis is down: the hub cannot tell what was missed, so it ends the subscription
             # as it does any it cannot serve, and the subscriber resumes from its cursor.
             raise Disconnected("the bus does not answer") from error
+        caught_up = False
         async for positioned in live:
-            key = bus.sort_key(positioned.cursor)
-            if key <= last:
-                continue
-            last = key
+            if not caught_up:
+                if bus.sort_key(positioned.cursor) <= last:
+                    continue  # replayed already, or from before this subscription
+                # The live queue is in bus order: everything after this one is later still,
+                # so no more cursors need comparing (once per subscriber, not per event).
+                caught_up = True
             if positioned.envelope.id not in replayed:
                 yield positioned
