@@ -119,8 +119,10 @@ class SharedRenders:
         self.rules = (*specified_rules, *rules)
         self.rendered = 0  # executions of a selection on an event
         self.reused = 0  # times a rendered text was sent again to another subscriber
-        # None: the text is not a plain, valid feed document (Strawberry handles it).
-        self._documents: _Bounded[str, _FeedDocument | bool] = _Bounded(documents)
+        # By (text, operation name); False: not a plain, valid feed subscription (Strawberry
+        # runs it).
+        self._documents: _Bounded[tuple[str, str | None], _FeedDocument | bool]
+        self._documents = _Bounded(documents)
         self._groups: _Bounded[tuple[str, str | None, bytes], RenderGroup] = _Bounded(groups)
         self._texts: _Bounded[tuple[object, ...], str] = _Bounded(renders)
 
@@ -179,33 +181,30 @@ class SharedRenders:
         return orjson.dumps(payload).decode()
 
     def _document(self, query: str, operation_name: str | None) -> _FeedDocument | None:
-        found = self._documents.get(query)
+        key = (query, operation_name)
+        found = self._documents.get(key)
         if found is None:
-            found = self._documents.put(query, _feed_document(self.schema, query, self.rules))
-        if isinstance(found, bool):
-            return None
-        # A document with several operations is a plain feed subscription for one name only.
-        operation = get_operation_ast(found.document, operation_name)
-        if operation is None or operation.operation != OperationType.SUBSCRIPTION:
-            return None
-        return found
+            found = _feed_document(self.schema, query, operation_name, self.rules)
+            self._documents.put(key, found)
+        return None if isinstance(found, bool) else found
 
 
 def _feed_document(
-    schema: GraphQLSchema, query: str, rules: tuple[type[ASTValidationRule], ...]
+    schema: GraphQLSchema,
+    query: str,
+    operation_name: str | None,
+    rules: tuple[type[ASTValidationRule], ...],
 ) -> _FeedDocument | bool:
+    """The document's operation, when it is a plain `coalitionFeed` subscription in a valid
+    document; False otherwise (False, not None: the answer is cached either way)."""
     try:
         document = parse(query)
     except GraphQLError:
         return False
-    operations = [
-        definition
-        for definition in document.definitions
-        if getattr(definition, "operation", None) == OperationType.SUBSCRIPTION
-    ]
-    if len(operations) != 1:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.SUBSCRIPTION:
         return False
-    field = _feed_field(operations[0].selection_set.selections)  # type: ignore[attr-defined]
+    field = _feed_field(operation.selection_set.selections)
     if field is None or validate(schema, document, rules):
         return False
     after = next(

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from backend import models
@@ -246,3 +247,12 @@ async def test_an_event_that_cannot_be_rendered_ends_the_operation_with_a_masked
     assert error["extensions"]["code"] == "INTERNAL" and error["extensions"]["requestId"]
     assert "unexpected" not in json.dumps(failed)
     assert ended == {"id": "feed", "type": "complete"}
+
+
+def test_the_portals_feed_subscriptions_take_the_shared_renders():
+    path = Path(__file__).resolve().parents[2] / "schema" / "operations" / "feed.graphql"
+    document = path.read_text(encoding="utf-8")
+    shared = renders()
+
+    for name in ("WallScreenFeed", "PortalFeed"):
+        assert shared.prepare(document, {}, name) is not None, name
