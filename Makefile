@@ -32,6 +32,7 @@ run: $(VENV)
 
 bench: $(VENV)
 	$(BIN)/python bench/portal_query.py
+	$(BIN)/python bench/feed_fanout.py
 
 schema: $(VENV)
 	$(BIN)/coalition-hub export-schema
