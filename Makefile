@@ -33,6 +33,7 @@ run: $(VENV)
 bench: $(VENV)
 	$(BIN)/python bench/portal_query.py
 	$(BIN)/python bench/feed_fanout.py
+	$(BIN)/python bench/portal_vs_postgraphile.py
 
 schema: $(VENV)
 	$(BIN)/coalition-hub export-schema

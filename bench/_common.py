@@ -1,13 +1,18 @@
-"""Helpers the benchmarks share: a throw-away PostgreSQL database, a free loopback port,
-a process's CPU time, waiting for `/readyz`, nearest-rank percentiles."""
+"""Helpers the benchmarks share: a throw-away PostgreSQL database, the demo seeded into it,
+a free loopback port, `coalition-hub serve` started and stopped, a process's CPU time,
+waiting for `/readyz`, a closed-loop GraphQL load, nearest-rank percentiles."""
 
+import argparse
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -16,6 +21,24 @@ from sqlalchemy.pool import NullPool
 
 HUB = Path(sys.executable).parent / "coalition-hub"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL database to create, use and drop; it must not exist yet "
+        "(default postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_<random>)",
+    )
+
+
+def check_database_argument(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> None:
+    """Fills in the default --database-url and refuses one that is not PostgreSQL on loopback."""
+    if arguments.database_url is None:
+        name = f"hub_bench_{secrets.token_hex(4)}"
+        arguments.database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    url = sa.make_url(arguments.database_url)
+    if url.get_backend_name() != "postgresql" or url.host not in LOOPBACK:
+        parser.error("--database-url must name a PostgreSQL database on this machine")
 
 
 async def create_database(url: sa.URL) -> None:
@@ -83,3 +106,79 @@ async def wait_until_ready(
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+async def seed_demo(database_url: str, scale: int) -> tuple[Any, float]:
+    """`coalition-hub seed-demo --scale N` through the services, with a progress bar on
+    standard error: the demo.Seeded counts and the seconds it took."""
+    from backend import db, demo
+    from backend.config import Environment, Settings
+
+    settings = Settings(database_url=database_url, env=Environment.PRODUCTION)
+    engine = db.create_engine(settings)
+    try:
+        started = time.perf_counter()
+        with demo.bar() as bar:
+            seeded = await demo.seed(db.create_session_factory(engine), scale=scale, progress=bar)
+        return seeded, time.perf_counter() - started
+    finally:
+        await engine.dispose()
+
+
+def serve_hub(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`coalition-hub serve` on 127.0.0.1:port: one uvicorn worker, HUB_ENV=production."""
+    env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_ENV": "production"}
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    failures: int = 0
+    seconds: float = 0.0
+
+
+async def drive(base_url: str, body: dict[str, Any], *, duration: float, concurrency: int) -> Load:
+    """Closed loop: `concurrency` workers over as many keep-alive connections, each POSTing
+    `body` to /graphql and sending the next when the answer is in, until `duration` is up.
+    An answer counts when its status is 200 and it has no top-level "errors" (searched for
+    in the bytes, not parsed: the client's CPU stays off the measure)."""
+    load = Load()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
+        await client.post("/graphql", json=body)  # warm the server's caches
+
+        async def worker(deadline: float) -> None:
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                response = await client.post("/graphql", json=body)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200 or b'"errors":' in response.content:
+                    load.failures += 1
+                    continue
+                load.latencies.append(elapsed)
+                load.sizes.append(len(response.content))
+
+        started = time.perf_counter()
+        deadline = time.monotonic() + duration
+        await asyncio.gather(*(worker(deadline) for _ in range(concurrency)))
+        load.seconds = time.perf_counter() - started
+    return load

@@ -34,12 +34,13 @@ import httpx
 import sqlalchemy as sa
 from _common import (
     HUB,
-    LOOPBACK,
+    check_database_argument,
     cpu_seconds,
     create_database,
     drop_database,
     free_port,
     percentile,
+    stop,
     wait_until_ready,
 )
 
@@ -103,12 +104,7 @@ def _arguments() -> argparse.Namespace:
         if arguments.database_url:
             parser.error("--sqlite and --database-url exclude each other")
         return arguments
-    if arguments.database_url is None:
-        name = f"hub_bench_{secrets.token_hex(4)}"
-        arguments.database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    url = sa.make_url(arguments.database_url)
-    if url.get_backend_name() != "postgresql" or url.host not in LOOPBACK:
-        parser.error("--database-url must name a PostgreSQL database on this machine")
+    check_database_argument(parser, arguments)
     return arguments
 
 
@@ -602,16 +598,6 @@ def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
         return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def main() -> None:
     arguments = _arguments()
     if arguments.clients:
@@ -640,7 +626,7 @@ def main() -> None:
             floor = _measure_floor(arguments, folder, children)
         finally:
             for child in children:
-                _stop(child)
+                stop(child)
             if url is not None:
                 asyncio.run(drop_database(url))
     _report(arguments, hub, floor)
@@ -687,7 +673,7 @@ def _measure_hub(
         print(log.read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        _stop(server)
+        stop(server)
 
 
 def _measure_floor(
@@ -718,7 +704,7 @@ def _measure_floor(
         print(log.read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        _stop(server)
+        stop(server)
 
 
 def _report(arguments: argparse.Namespace, hub: Run, floor: Run) -> None:

@@ -12,24 +12,25 @@ the server and drops the database. See bench/README.md.
 import argparse
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 from _common import (
-    HUB,
-    LOOPBACK,
+    Load,
+    add_database_argument,
+    check_database_argument,
     cpu_seconds,
     create_database,
+    drive,
     drop_database,
     free_port,
+    seed_demo,
+    serve_hub,
     wait_until_ready,
 )
 from _common import percentile as _percentile
@@ -67,34 +68,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--scale", type=int, default=10, help="demo scale to seed (default 10)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of load (default 20)")
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight")
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL database to create, use and drop; it must not exist yet "
-        "(default postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_<random>)",
-    )
+    add_database_argument(parser)
     parser.add_argument("--port", type=int, help="port for the server (default: a free one)")
     parser.add_argument("--quick", action="store_true", help="scale 1 for 3 seconds")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.scale, arguments.duration = 1, 3
-    if arguments.database_url is None:
-        name = f"hub_bench_{secrets.token_hex(4)}"
-        arguments.database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    url = sa.make_url(arguments.database_url)
-    if url.get_backend_name() != "postgresql" or url.host not in LOOPBACK:
-        parser.error("--database-url must name a PostgreSQL database on this machine")
+    check_database_argument(parser, arguments)
     return arguments
-
-
-async def _seed(settings: Settings, scale: int) -> tuple[demo.Seeded, float]:
-    engine = db.create_engine(settings)
-    try:
-        started = time.perf_counter()
-        with demo.bar() as bar:
-            seeded = await demo.seed(db.create_session_factory(engine), scale=scale, progress=bar)
-        return seeded, time.perf_counter() - started
-    finally:
-        await engine.dispose()
 
 
 async def _statements_per_request(settings: Settings) -> tuple[str, int, int]:
@@ -125,50 +106,6 @@ async def _statements_per_request(settings: Settings) -> tuple[str, int, int]:
         await engine.dispose()
 
 
-@dataclass
-class Load:
-    latencies: list[float] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-    failures: int = 0
-    seconds: float = 0.0
-
-
-async def _drive(base_url: str, page: dict[str, Any], *, duration: float, concurrency: int) -> Load:
-    """Each worker sends `page`, one request at a time, until the duration is up."""
-    load = Load()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
-        await client.post("/graphql", json=page)  # warm the server's caches
-
-        async def worker(deadline: float) -> None:
-            while time.monotonic() < deadline:
-                started = time.perf_counter()
-                response = await client.post("/graphql", json=page)
-                elapsed = time.perf_counter() - started
-                if response.status_code != 200 or "errors" in response.json():
-                    load.failures += 1
-                    continue
-                load.latencies.append(elapsed)
-                load.sizes.append(len(response.content))
-
-        started = time.perf_counter()
-        deadline = time.monotonic() + duration
-        await asyncio.gather(*(worker(deadline) for _ in range(concurrency)))
-        load.seconds = time.perf_counter() - started
-    return load
-
-
-def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_ENV": Environment.PRODUCTION.value}
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def main() -> None:
     arguments = _arguments()
     url = sa.make_url(arguments.database_url)
@@ -178,13 +115,13 @@ def main() -> None:
     server: subprocess.Popen[bytes] | None = None
     try:
         migrations.upgrade(database_url)
-        seeded, seed_seconds = asyncio.run(_seed(settings, arguments.scale))
+        seeded, seed_seconds = asyncio.run(seed_demo(database_url, arguments.scale))
         coalition_id, statements, size = asyncio.run(_statements_per_request(settings))
         port = arguments.port or free_port()
         base_url = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
             log = Path(folder) / "serve.log"
-            server = _serve(database_url, port, log)
+            server = serve_hub(database_url, port, log)
             try:
                 asyncio.run(wait_until_ready(base_url, server))
             except SystemExit:
@@ -193,7 +130,7 @@ def main() -> None:
             # The floor, on the same server in the same run: a GraphQL request that does no
             # work (HTTP, routing, authentication, parsing, one field).
             floor = asyncio.run(
-                _drive(
+                drive(
                     base_url,
                     {"query": FLOOR},
                     duration=max(2.0, arguments.duration / 4),
@@ -202,7 +139,7 @@ def main() -> None:
             )
             cpu_before = cpu_seconds(server.pid)
             load = asyncio.run(
-                _drive(
+                drive(
                     base_url,
                     {"query": PAGE, "variables": {"coalitionId": coalition_id}},
                     duration=arguments.duration,
