@@ -97,7 +97,6 @@ class FeedSubscription:
     """One subscriber's prepared `coalitionFeed`: its group and its arguments."""
 
     group: RenderGroup
-    field: FieldNode
     coalition_id: str | None
     types: list[Any] | None
     after: str | None
@@ -132,6 +131,8 @@ class SharedRenders:
         """The subscription's place among the render groups; None when the document is not
         a plain, valid `coalitionFeed` subscription or its variables do not coerce — the
         reference path then runs it, and reports any error the same way as for queries."""
+        if variables is not None and not isinstance(variables, Mapping):
+            return None  # not JSON object variables: the reference path refuses them
         document = self._document(query, operation_name)
         if document is None:
             return None
@@ -151,7 +152,6 @@ class SharedRenders:
         )
         return FeedSubscription(
             group=group,
-            field=document.field,
             coalition_id=arguments.get("coalitionId"),
             types=arguments.get("types"),
             after=arguments.get("after"),

@@ -72,6 +72,7 @@ def test_only_plain_valid_feed_subscriptions_take_the_shared_renders():
     assert shared.prepare("subscription { coalitionFeed { nope } }", {}, None) is None
     assert shared.prepare("subscription { coalitionFeed { cursor", {}, None) is None
     assert shared.prepare("query { viewer { __typename } }", {}, None) is None
+    assert shared.prepare(SHARED, ["not", "an", "object"], None) is None  # type: ignore[arg-type]
     directive = "subscription ($on: Boolean!) { coalitionFeed @include(if: $on) { cursor } }"
     assert shared.prepare(directive, {"on": True}, None) is None
 
