@@ -648,56 +648,42 @@ def _measure_hub(
         "HUB_RELAY_INTERVAL": "0.2",
     }
     env.pop("HUB_REDIS_URL", None)  # the in-process bus
-    log = Path(folder) / "hub.log"
     command = [str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    server = _start(command, env, log)
-    children.append(server)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(wait_until_ready(base_url, server))
-        publisher = _hub_publisher(coalition_id, token)
-        publishing = asyncio.run(_publishing_cost(base_url, server, publisher, arguments))
-        run = asyncio.run(
-            _run(
-                "hub",
-                base_url,
-                server,
-                publisher,
-                arguments,
-                _client_process(arguments, f"ws://127.0.0.1:{port}/graphql", children),
-            )
-        )
-        run.publishing_cpu = publishing
-        return run
-    except BaseException:
-        print(log.read_text()[-3000:], file=sys.stderr)
-        raise
-    finally:
-        stop(server)
+    publisher = _hub_publisher(coalition_id, token)
+    return _measure("hub", command, env, port, publisher, arguments, folder, children)
 
 
 def _measure_floor(
     arguments: argparse.Namespace, folder: str, children: list[subprocess.Popen[bytes]]
 ) -> Run:
     port = free_port()
-    log = Path(folder) / "floor.log"
-    server = _start([sys.executable, __file__, "--floor-server", str(port)], dict(os.environ), log)
+    command = [sys.executable, __file__, "--floor-server", str(port)]
+    publisher = _floor_publisher()
+    return _measure(
+        "floor", command, dict(os.environ), port, publisher, arguments, folder, children
+    )
+
+
+def _measure(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    publisher: Publish,
+    arguments: argparse.Namespace,
+    folder: str,
+    children: list[subprocess.Popen[bytes]],
+) -> Run:
+    """Starts the server, measures publishing alone, then the N subscribers; stops it."""
+    log = Path(folder) / f"{name}.log"
+    server = _start(command, env, log)
     children.append(server)
     base_url = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(wait_until_ready(base_url, server))
-        publisher = _floor_publisher()
         publishing = asyncio.run(_publishing_cost(base_url, server, publisher, arguments))
-        run = asyncio.run(
-            _run(
-                "floor",
-                base_url,
-                server,
-                publisher,
-                arguments,
-                _client_process(arguments, f"ws://127.0.0.1:{port}/graphql", children),
-            )
-        )
+        clients = _client_process(arguments, f"ws://127.0.0.1:{port}/graphql", children)
+        run = asyncio.run(_run(name, base_url, server, publisher, arguments, clients))
         run.publishing_cpu = publishing
         return run
     except BaseException:
