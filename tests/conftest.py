@@ -30,13 +30,13 @@ import backend.models  # noqa: F401  (registers every table on SQLModel.metadata
 from backend import db, migrations
 from backend.config import Environment, Settings
 from backend.main import create_app
+from tests.required import missing
 from tests.servers import LiveServer, serve
 
 DIALECT = os.environ.get("HUB_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-REQUIRE_SERVICES = os.environ.get("HUB_REQUIRE_SERVICES") == "1"
 
 if DIALECT not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"HUB_TEST_DATABASE must be sqlite or postgresql, not {DIALECT!r}")
@@ -47,9 +47,7 @@ def _postgres_unreachable(url: sa.URL, error: Exception) -> NoReturn:
         f"PostgreSQL not reachable at {url.render_as_string(hide_password=True)} ({error}); "
         "set HUB_TEST_DATABASE=sqlite or start it"
     )
-    if REQUIRE_SERVICES:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    missing(message)
 
 
 @asynccontextmanager
@@ -236,10 +234,7 @@ async def redis_url() -> str:
     try:
         await client.ping()
     except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
-        message = f"Redis not reachable at {REDIS_URL} ({error}); start it"
-        if REQUIRE_SERVICES:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing(f"Redis not reachable at {REDIS_URL} ({error}); start it")
     finally:
         await client.aclose()
     return REDIS_URL

@@ -13,12 +13,11 @@ from asyncio.subprocess import DEVNULL, Process
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
-from tests.conftest import REQUIRE_SERVICES
 from tests.hub_processes import free_port
+from tests.required import missing
 
 
 class RedisServer:
@@ -65,10 +64,7 @@ def redis_server_executable() -> str:
     HUB_REQUIRE_SERVICES=1, like a server that does not answer)."""
     executable = shutil.which("redis-server")
     if executable is None:
-        message = "redis-server is not on PATH; install Redis to run this test"
-        if REQUIRE_SERVICES:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing("redis-server is not on PATH; install Redis to run this test")
     return executable
 
 
