@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
+from typing import Generic, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -145,8 +145,32 @@ class FeedReset(FeedItem):
     message: str = strawberry.field(description="What happened.")
 
 
-_DECODED: OrderedDict[str, messages.Message] = OrderedDict()
-_DECODED_SIZE = 10_000
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Bounded(Generic[K, V]):
+    """A dict that forgets its least recently used entry beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> V:
+        self._entries[key] = value
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+
+# Each event's payload as its catalogue type, by event id.
+_DECODED: Bounded[str, messages.Message] = Bounded(10_000)
 
 
 def _message(envelope: Envelope) -> messages.Message:
@@ -154,9 +178,7 @@ def _message(envelope: Envelope) -> messages.Message:
     found = _DECODED.get(envelope.id)
     if found is None:
         model = messages.CATALOGUE[messages.EventType(envelope.type)]
-        found = _DECODED[envelope.id] = model.model_validate(envelope.payload)
-        if len(_DECODED) > _DECODED_SIZE:
-            _DECODED.popitem(last=False)
+        found = _DECODED.put(envelope.id, model.model_validate(envelope.payload))
     return found
 
 

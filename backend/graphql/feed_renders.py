@@ -18,10 +18,9 @@ runs both on the same events and compares what each subscriber receives.
 """
 
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import orjson
 from graphql import (
@@ -40,7 +39,7 @@ from graphql.execution.values import get_argument_values
 from graphql.utilities import get_operation_ast
 from graphql.validation import ASTValidationRule
 
-from backend.graphql.feed import feed_item
+from backend.graphql.feed import Bounded, feed_item
 from events.envelope import Positioned
 from events.resume import Reset
 
@@ -48,30 +47,6 @@ log = logging.getLogger("backend.graphql.feed")
 
 FEED_FIELD = "coalitionFeed"
 _MASKED = {"message": "Unexpected error.", "extensions": {"code": "INTERNAL"}}
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Bounded(Generic[K, V]):
-    """A dict that forgets its least recently used entry beyond `size`."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> V:
-        self._entries[key] = value
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-        return value
 
 
 @dataclass(frozen=True)
@@ -120,10 +95,10 @@ class SharedRenders:
         self.reused = 0  # times a rendered text was sent again to another subscriber
         # By (text, operation name); False: not a plain, valid feed subscription (Strawberry
         # runs it).
-        self._documents: _Bounded[tuple[str, str | None], _FeedDocument | bool]
-        self._documents = _Bounded(documents)
-        self._groups: _Bounded[tuple[str, str | None, bytes], RenderGroup] = _Bounded(groups)
-        self._texts: _Bounded[tuple[object, ...], str] = _Bounded(renders)
+        self._documents: Bounded[tuple[str, str | None], _FeedDocument | bool]
+        self._documents = Bounded(documents)
+        self._groups: Bounded[tuple[str, str | None, bytes], RenderGroup] = Bounded(groups)
+        self._texts: Bounded[tuple[object, ...], str] = Bounded(renders)
 
     def prepare(
         self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
