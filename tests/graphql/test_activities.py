@@ -1,7 +1,6 @@
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlmodel import col
 
 from backend import models
 from backend.graphql.relay import to_global_id
@@ -15,7 +14,7 @@ from tests.factories import (
     make_token,
     make_workstream,
 )
-from tests.results import DENIED, NOT_FOUND, invalid, table_sizes
+from tests.results import DENIED, NOT_FOUND, invalid, recorded_events, table_sizes
 
 PUBLISH = """
 mutation ($input: PublishActivityInput!) {
@@ -42,21 +41,7 @@ query ($filter: ActivityFilter, $first: Int! = 20, $after: String) {
 
 
 async def published_events(session):
-    event = models.FeedEvent
-    rows = await session.execute(
-        sa.select(
-            event.type,
-            event.subject_type,
-            event.subject_id,
-            event.coalition_id,
-            event.organisation_id,
-            event.visibility,
-            event.payload,
-        )
-        .where(col(event.type) == "activity.published")
-        .order_by(col(event.id))
-    )
-    return [tuple(row) for row in rows]
+    return await recorded_events(session, "activity.published")
 
 
 def titles(data):

@@ -14,7 +14,7 @@ from tests.factories import (
     make_token,
     make_workstream,
 )
-from tests.results import DENIED, NOT_FOUND, invalid, table_sizes
+from tests.results import DENIED, NOT_FOUND, invalid, recorded_events, table_sizes
 
 RESULT = """
     __typename
@@ -36,22 +36,6 @@ mutation ($input: PledgeCommitmentInput!) {
   pledgeCommitment(input: $input) { __typename ... on Error { code } ... on Commitment { title } }
 }
 """
-
-
-async def feed_events(session):
-    event = models.FeedEvent
-    rows = await session.execute(
-        sa.select(
-            event.type,
-            event.subject_type,
-            event.subject_id,
-            event.coalition_id,
-            event.organisation_id,
-            event.visibility,
-            event.payload,
-        ).order_by(col(event.id))
-    )
-    return [tuple(row) for row in rows]
 
 
 async def only_membership(session):
@@ -86,7 +70,7 @@ async def test_admit_member_is_active_from_today_and_announced(api, session):
         "coalition": {"slug": "gec"},
         "workstreams": [{"name": "Connectivity"}],
     }
-    assert await feed_events(session) == [
+    assert await recorded_events(session) == [
         (
             "membership.joined",
             "Membership",
@@ -118,7 +102,7 @@ async def test_an_application_is_recorded_but_not_announced(api, session):
 
     assert data["admitMember"]["status"] == "APPLIED"
     assert data["admitMember"]["joinedOn"] is None
-    assert await feed_events(session) == []
+    assert await recorded_events(session) == []
     record = models.AuditRecord
     audit = await session.execute(
         sa.select(record.action, record.after["status"].as_string()).where(
@@ -193,7 +177,7 @@ async def test_withdrawing_a_member_sets_left_on_to_today(api, session):
         "coalition": {"slug": "gec"},
         "workstreams": [],
     }
-    assert [event[0] for event in await feed_events(session)] == [
+    assert [event[0] for event in await recorded_events(session)] == [
         "membership.joined",
         "membership.changed",
     ]
@@ -211,7 +195,7 @@ async def test_accepting_an_application_announces_the_new_member(api, session):
 
     assert data["updateMembership"]["status"] == "ACTIVE"
     assert data["updateMembership"]["joinedOn"] == dt.date.today().isoformat()
-    assert await feed_events(session) == [
+    assert await recorded_events(session) == [
         (
             "membership.joined",
             "Membership",
