@@ -393,8 +393,7 @@ async def _drive(
     client: subprocess.Popen[bytes],
 ) -> Run:
     assert client.stdin is not None and client.stdout is not None
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as http:
+    async with _http(base_url) as http:
         loop = asyncio.get_running_loop()
         ready = loop.run_in_executor(None, client.stdout.readline)
         # Warm-up events until every subscription has received one (bounded in time).
@@ -413,13 +412,9 @@ async def _drive(
 
         total = max(1, round(arguments.rate * arguments.duration))
         cpu_before = cpu_seconds(server.pid)
-        started = time.monotonic()
-        tasks: list[asyncio.Task[str | None]] = []
-        for index in range(total):
-            await asyncio.sleep(max(0.0, started + index / arguments.rate - time.monotonic()))
-            title = f"bench {time.time_ns()}"
-            tasks.append(asyncio.create_task(publish(http, title)))
-        done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 300)
+        done = await _publish_at_rate(
+            http, publish, total, arguments.rate, lambda _: f"bench {time.time_ns()}"
+        )
         sent = sum(1 for outcome in done if outcome is None)
         failures = sorted({str(outcome)[:200] for outcome in done if outcome is not None})
         client.stdin.write(f"{sent}\n".encode())
@@ -444,22 +439,36 @@ async def _drive(
     )
 
 
+def _http(base_url: str) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    return httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits)
+
+
+async def _publish_at_rate(
+    http: httpx.AsyncClient, publish: Publish, count: int, rate: float, title: Callable[[int], str]
+) -> list[str | BaseException | None]:
+    """`count` events, open-loop: each sent at its scheduled time, not after the previous
+    answer; what each publish returned (None: accepted)."""
+    started = time.monotonic()
+    tasks: list[asyncio.Task[str | None]] = []
+    for index in range(count):
+        await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(publish(http, title(index))))
+    return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 300)
+
+
 async def _publishing_cost(
     base_url: str, server: subprocess.Popen[bytes], publish: Publish, arguments: argparse.Namespace
 ) -> float:
     """Server CPU seconds per event published with no subscriber connected: the part of
     the server's CPU that does not grow with the number of subscribers."""
     count = max(20, round(arguments.rate * 2))
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as http:
+    async with _http(base_url) as http:
         await publish(http, "solo warm-up")
         cpu_before = cpu_seconds(server.pid)
-        started = time.monotonic()
-        tasks = []
-        for index in range(count):
-            await asyncio.sleep(max(0.0, started + index / arguments.rate - time.monotonic()))
-            tasks.append(asyncio.create_task(publish(http, f"solo {index}")))
-        outcomes = await asyncio.gather(*tasks)
+        outcomes = await _publish_at_rate(
+            http, publish, count, arguments.rate, lambda index: f"solo {index}"
+        )
         await asyncio.sleep(SETTLE_SECONDS)  # the relay publishes after the answer
         failed = [outcome for outcome in outcomes if outcome is not None]
         if failed:
