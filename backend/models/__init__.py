@@ -3,7 +3,7 @@
 from backend.models.activity import Activity, ActivityKind
 from backend.models.api_token import ApiToken, Role
 from backend.models.audit import AuditRecord
-from backend.models.base import JsonListContains, utcnow
+from backend.models.base import JsonListContains, table_of, utcnow
 from backend.models.coalition import (
     Coalition,
     CoalitionKind,
@@ -56,5 +56,6 @@ __all__ = [
     "Workstream",
     "WorkstreamKind",
     "WorkstreamStatus",
+    "table_of",
     "utcnow",
 ]

@@ -99,6 +99,12 @@ class Rate(_ScaledDecimal):
     cache_ok = True
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table a SQLModel class maps (SQLModel's typing does not show `__table__`)."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 def enum_type(enum: type[Enum]) -> sa.Enum:
     """Store an enum as its value in a VARCHAR, so adding a member needs no type migration."""
     return sa.Enum(

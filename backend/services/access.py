@@ -5,10 +5,11 @@ same way; writes call the `require_*` checks before changing anything.
 """
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
 
 from backend import models
 from backend.actors import Actor
@@ -60,57 +61,84 @@ def can_see_amounts(actor: Actor, commitment: models.Commitment) -> bool:
     return actor.is_secretariat or actor.belongs_to(commitment.organisation_id)
 
 
-def _listed(
-    actor: Actor, *, organisation_id: Any, coalition_id: Any, visibility: Any, embargo: Any
-) -> sa.ColumnElement[bool]:
-    if actor.is_secretariat:
+@dataclass(frozen=True)
+class Reader:
+    """Who reads, as the SQL the rules below compare with.
+
+    The resolvers read as one actor, whose values become the statement's parameters;
+    compiled reads (backend/graphql/compiled) build one statement per kind of reader and
+    bind the organisation, the member coalitions and the time at each execution.
+    """
+
+    secretariat: bool
+    # The reader's organisation (a value or a bound parameter); None: reads anonymously.
+    organisation_id: Any | None
+    # `coalition column` -> whether the reader's organisation is an ACTIVE member of it.
+    member_of: Callable[[Any], sa.ColumnElement[bool]]
+    # Embargoes end at this instant.
+    now: Any
+
+
+def reader_of(actor: Actor) -> Reader:
+    member_coalition_ids = sorted(actor.member_coalition_ids)
+    return Reader(
+        secretariat=actor.is_secretariat,
+        organisation_id=actor.organisation_id,
+        member_of=lambda coalition_id: coalition_id.in_(member_coalition_ids),
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+def amounts_shown(reader: Reader, commitment: Any) -> sa.ColumnElement[bool]:
+    """`can_see_amounts` in SQL, for a commitments table or alias."""
+    if reader.secretariat:
         return sa.true()
-    now = dt.datetime.now(dt.UTC)
+    open_figures = commitment.c.visibility != models.Visibility.CONFIDENTIAL
+    if reader.organisation_id is None:
+        return open_figures
+    return sa.or_(open_figures, commitment.c.organisation_id == reader.organisation_id)
+
+
+def listed(reader: Reader, table: Any) -> sa.ColumnElement[bool]:
+    """Commitments or activities (`table`: either, or an alias) the reader may see listed:
+    its own, and the others once their embargo is over, members-only ones to members."""
+    if reader.secretariat:
+        return sa.true()
+    embargo = table.c.embargo_until
     open_to_reader = sa.and_(
-        sa.or_(embargo.is_(None), embargo <= now),
+        sa.or_(embargo.is_(None), embargo <= reader.now),
         sa.or_(
-            visibility != models.Visibility.MEMBERS,
-            coalition_id.in_(sorted(actor.member_coalition_ids)),
+            table.c.visibility != models.Visibility.MEMBERS,
+            reader.member_of(table.c.coalition_id),
         ),
     )
-    if actor.organisation_id is None:
+    if reader.organisation_id is None:
         return open_to_reader
-    return sa.or_(organisation_id == actor.organisation_id, open_to_reader)
+    return sa.or_(table.c.organisation_id == reader.organisation_id, open_to_reader)
 
 
 def commitment_listed(actor: Actor) -> sa.ColumnElement[bool]:
     """Commitments the actor may see listed (confidential ones are listed, without figures)."""
-    commitment = models.Commitment
-    return _listed(
-        actor,
-        organisation_id=col(commitment.organisation_id),
-        coalition_id=col(commitment.coalition_id),
-        visibility=col(commitment.visibility),
-        embargo=col(commitment.embargo_until),
-    )
+    return listed(reader_of(actor), models.table_of(models.Commitment))
 
 
 def activity_listed(actor: Actor) -> sa.ColumnElement[bool]:
-    activity = models.Activity
-    return _listed(
-        actor,
-        organisation_id=col(activity.organisation_id),
-        coalition_id=col(activity.coalition_id),
-        visibility=col(activity.visibility),
-        embargo=col(activity.embargo_until),
-    )
+    return listed(reader_of(actor), models.table_of(models.Activity))
+
+
+def memberships_listed(reader: Reader, membership: Any) -> sa.ColumnElement[bool]:
+    """Applications and rejections are between the applicant and the secretariat."""
+    if reader.secretariat:
+        return sa.true()
+    hidden = [models.MembershipStatus.APPLIED, models.MembershipStatus.REJECTED]
+    public = membership.c.status.not_in(hidden)
+    if reader.organisation_id is None:
+        return public
+    return sa.or_(public, membership.c.organisation_id == reader.organisation_id)
 
 
 def membership_listed(actor: Actor) -> sa.ColumnElement[bool]:
-    """Applications and rejections are between the applicant and the secretariat."""
-    membership = models.Membership
-    if actor.is_secretariat:
-        return sa.true()
-    hidden = [models.MembershipStatus.APPLIED, models.MembershipStatus.REJECTED]
-    public = col(membership.status).not_in(hidden)
-    if actor.organisation_id is None:
-        return public
-    return sa.or_(public, col(membership.organisation_id) == actor.organisation_id)
+    return memberships_listed(reader_of(actor), models.table_of(models.Membership))
 
 
 def sees_event(actor: Actor, envelope: Envelope) -> bool:
