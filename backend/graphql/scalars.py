@@ -2,9 +2,11 @@
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 
@@ -32,4 +34,19 @@ DateTime = strawberry.scalar(
     serialize=dt.datetime.isoformat,
     parse_value=_instant,
 )
-SCALARS: Mapping[object, ScalarDefinition] = {dt.datetime: DateTime}
+
+
+def plain_decimal(value: Decimal) -> str:
+    """Positional notation, never exponents: 0.000000039, not 3.9E-8 (str() would)."""
+    return format(value, "f")
+
+
+DecimalScalar = strawberry.scalar(
+    name="Decimal",
+    description="An exact decimal number, as a string in positional notation: amounts "
+    "with two places unless they need more (1250000.00), quantities and rates without "
+    "trailing zeros (5000, 0.000039).",
+    serialize=plain_decimal,
+    parse_value=DecimalDefinition.parse_value,
+)
+SCALARS: Mapping[object, ScalarDefinition] = {dt.datetime: DateTime, Decimal: DecimalScalar}
