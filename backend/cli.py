@@ -22,6 +22,7 @@ from backend import db, demo, migrations, models
 from backend.actors import SYSTEM
 from backend.config import Settings
 from backend.errors import DomainError, InvalidInput
+from backend.graphql import read_cache
 from backend.graphql.schema import schema as graphql_schema
 from backend.services import tokens as token_service
 
@@ -130,8 +131,14 @@ def seed_demo(
     """
 
     async def work(session_factory: db.SessionFactory) -> tuple[demo.Seeded, demo.DemoTokens]:
-        with demo.bar() as bar:
-            seeded = await demo.seed(session_factory, scale=scale, progress=bar)
+        try:
+            with demo.bar() as bar:
+                seeded = await demo.seed(session_factory, scale=scale, progress=bar)
+        finally:
+            # Written outside any server (in batches, so even a seed that failed half-way
+            # changed what readers see): servers sharing a Redis read cache drop what they
+            # cached before. A server's memory cache is out of this process's reach.
+            await read_cache.invalidate_shared(Settings())
         return seeded, await demo.issue_tokens(session_factory)
 
     started = time.perf_counter()

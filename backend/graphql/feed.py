@@ -6,12 +6,11 @@ envelope. No subscriber holds a database session.
 """
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, TypeVar, cast
+from typing import cast
 
 import strawberry
 from graphql import GraphQLError
@@ -19,6 +18,7 @@ from strawberry.types import Info
 
 from backend.actors import Actor
 from backend.graphql import relay
+from backend.graphql.bounded import Bounded
 from backend.graphql.context import Context, LiveFeed
 from backend.services import access
 from events import messages
@@ -143,30 +143,6 @@ class FeedEvent(FeedItem):
 )
 class FeedReset(FeedItem):
     message: str = strawberry.field(description="What happened.")
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Bounded(Generic[K, V]):
-    """A dict that forgets its least recently used entry beyond `size`."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> V:
-        self._entries[key] = value
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-        return value
 
 
 # Each event's payload as its catalogue type, by event id.

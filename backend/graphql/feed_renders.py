@@ -39,7 +39,8 @@ from graphql.execution.values import get_argument_values
 from graphql.utilities import get_operation_ast
 from graphql.validation import ASTValidationRule
 
-from backend.graphql.feed import Bounded, feed_item
+from backend.graphql.bounded import Bounded
+from backend.graphql.feed import feed_item
 from events.envelope import Positioned
 from events.resume import Reset
 

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,10 +117,20 @@ class Relay:
     it, so they keep succeeding while Redis is down.
     """
 
-    def __init__(self, session_factory: SessionFactory, bus: Bus, *, interval: float = 1.0):
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        bus: Bus,
+        *,
+        interval: float = 1.0,
+        after_announcing: Callable[[], Awaitable[None]] | None = None,
+    ):
         self.session_factory = session_factory
         self.bus = bus
         self.interval = interval
+        # Announcing is a write readers see (`announcedAt`), made outside any mutation: the
+        # app passes its read cache's invalidate here.
+        self.after_announcing = after_announcing
         self.published = 0
         self._kicked = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -151,7 +161,9 @@ class Relay:
                 # not on every kick (a transaction less per mutation under load).
                 if loop.time() >= next_sweep:
                     async with self.session_factory() as session, session.begin():
-                        await embargoes.announce_due(session)
+                        announced = await embargoes.announce_due(session)
+                    if announced and self.after_announcing is not None:
+                        await self.after_announcing()
                     next_sweep = loop.time() + self.interval
                 self.published += await publish_pending(self.session_factory, self.bus)
                 delay = self.interval
