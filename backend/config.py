@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     # Largest `first` a connection accepts.
     max_page_size: int = 100
+    # Answer the portal's trusted documents (schema/operations/) from one compiled SQL
+    # statement that builds the response JSON in the database; off: every operation goes
+    # through the resolvers (the reference path), as the benchmark's hub-reference does.
+    compiled_reads: bool = True
+    # Keep compiled results per (document, variables, visibility scope) until the next
+    # committed write or the next embargo end; in Redis when redis_url is set.
+    read_cache: bool = True
+    # Entries the in-process read cache keeps (least recently used leave first).
+    read_cache_size: int = 1000
 
     @property
     def is_development(self) -> bool:

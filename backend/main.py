@@ -17,9 +17,11 @@ from backend import db, metrics
 from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
+from backend.graphql.compiled.reads import CompiledReads
 from backend.graphql.context import Context, LiveFeed
 from backend.graphql.feed_renders import SharedRenders
 from backend.graphql.http import HubGraphQLRouter, bearer_secret
+from backend.graphql.read_cache import create_read_cache
 from backend.services import outbox, tokens
 from events import channels
 from events.bus import Bus
@@ -53,7 +55,13 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     engine = engine or db.create_engine(settings)
     session_factory = db.create_session_factory(engine)
     bus = create_bus(settings)
-    relay = outbox.Relay(session_factory, bus, interval=settings.relay_interval)
+    read_cache = create_read_cache(settings)
+    relay = outbox.Relay(
+        session_factory,
+        bus,
+        interval=settings.relay_interval,
+        after_announcing=read_cache.invalidate if read_cache is not None else None,
+    )
     fanout = FanOut(bus, queue_size=settings.feed_queue_size)
     production = not settings.is_development
     schema = graphql_schema.build(production=production)
@@ -61,6 +69,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         schema._schema, rules=graphql_schema.validation_rules(production=production)
     )
     feed = LiveFeed(fanout=fanout, bus=bus, renders=renders)
+    compiled_reads = (
+        CompiledReads(schema._schema, engine.dialect.name, max_page_size=settings.max_page_size)
+        if settings.compiled_reads and CompiledReads.supports(engine.dialect.name)
+        else None
+    )
 
     async def context(connection: HTTPConnection) -> Context:
         # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
@@ -79,6 +92,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             actor=actor,
             relay=relay,
             feed=feed,
+            read_cache=read_cache,
+            compiled_reads=compiled_reads,
         )
 
     @asynccontextmanager
@@ -95,6 +110,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             await fanout.stop()
             await relay.stop()
             await bus.close()
+            if read_cache is not None:
+                await read_cache.close()
             if owns_engine:
                 await engine.dispose()
 
@@ -111,6 +128,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.relay = relay
     app.state.fanout = fanout
     app.state.renders = renders
+    app.state.read_cache = read_cache
+    app.state.compiled_reads = compiled_reads
 
     router = HubGraphQLRouter(
         schema,

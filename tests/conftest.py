@@ -104,7 +104,8 @@ async def scratch_database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, env=Environment.DEVELOPMENT)
+    # No read cache: tests write through factories, which no cache hears of.
+    return Settings(database_url=database_url, env=Environment.DEVELOPMENT, read_cache=False)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

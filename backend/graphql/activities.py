@@ -123,7 +123,7 @@ LATEST_FIRST = relay.Ordering(
 )
 
 
-def _criteria(filter: ActivityFilter) -> activities.ActivityFilter:
+def criteria_of(filter: ActivityFilter) -> activities.ActivityFilter:
     return activities.ActivityFilter(
         coalition_id=relay.decode_optional_id(
             filter.coalition_id, "Coalition", field="filter.coalition_id"
@@ -154,7 +154,7 @@ class Query:
         try:
             return await relay.connection(
                 info,
-                activities.listing(info.context.actor, _criteria(filter or ActivityFilter())),
+                activities.listing(info.context.actor, criteria_of(filter or ActivityFilter())),
                 ordering=LATEST_FIRST,
                 id_column=models.Activity.id,
                 first=first,

@@ -14,11 +14,13 @@ from backend.actors import Actor
 from backend.config import Settings
 from backend.db import SessionFactory
 from backend.graphql.loaders import Loaders
+from backend.graphql.read_cache import ReadCache
 from backend.services.outbox import Relay
 from events.bus import Bus
 from events.fanout import FanOut
 
 if TYPE_CHECKING:
+    from backend.graphql.compiled.reads import CompiledReads
     from backend.graphql.feed_renders import SharedRenders
 
 
@@ -39,6 +41,8 @@ class Context(BaseContext):
         actor: Actor,
         relay: Relay | None = None,
         feed: LiveFeed | None = None,
+        read_cache: ReadCache | None = None,
+        compiled_reads: "CompiledReads | None" = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -46,6 +50,9 @@ class Context(BaseContext):
         self.actor = actor
         self.relay = relay
         self.feed = feed
+        self.read_cache = read_cache
+        # Answers the portal's trusted queries from one statement each (None: resolvers).
+        self.compiled_reads = compiled_reads
         # graphql-transport-ws puts the `connection_init` payload here.
         self.connection_params: dict[str, object] | None = None
         self.request_id = uuid.uuid4().hex
@@ -71,6 +78,10 @@ class Context(BaseContext):
         # the background, so the mutation does not wait for the bus, nor fail with it).
         if self.relay is not None:
             self.relay.kick()
+        # Before the mutation returns, so the client's next read (in any process sharing the
+        # cache) sees its write: no result cached before the COMMIT is served after it.
+        if self.read_cache is not None:
+            await self.read_cache.invalidate()
         # Reads after the write must see it: drop the read snapshot (SQLite keeps one per
         # transaction) and whatever the loaders cached before the write.
         await self.close()

@@ -25,6 +25,7 @@ from backend.graphql import (
     tokens,
     viewer,
 )
+from backend.graphql.compiled.reads import CompiledReadsExtension
 
 
 # What strawberry.tools.merge_types does, plus the descriptions it cannot take.
@@ -100,6 +101,8 @@ def build(*, production: bool) -> Schema:
         CloseOperationScope,
         permissions.WritesNeedSignIn,
         errors.MaskUnexpectedErrors,
+        # The portal's trusted queries: one compiled statement each, no resolver.
+        CompiledReadsExtension,
         # Parsing and validating the same document again costs more than running most
         # queries: both are cached by document text (bounded LRU).
         lambda: ParserCache(maxsize=512),

@@ -1,9 +1,11 @@
 """Embargoes end by themselves: what was kept back is announced once its time has come."""
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend import models
 from backend.services import activities, commitments
@@ -33,3 +35,14 @@ async def announce_due(session: AsyncSession) -> int:
         await activities.announce(session, activity)
         announced += 1
     return announced
+
+
+async def next_end(session: AsyncSession, after: dt.datetime) -> dt.datetime | None:
+    """The first embargo to end after `after`: until then, readers see what they saw."""
+    ends: list[dt.datetime] = []
+    for model in (models.Commitment, models.Activity):
+        embargo = col(model.embargo_until)
+        end = await session.scalar(sa.select(sa.func.min(embargo)).where(embargo > after))
+        if end is not None:
+            ends.append(end)
+    return min(ends, default=None)

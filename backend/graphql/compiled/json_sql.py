@@ -1,0 +1,266 @@
+"""The response JSON in each database's SQL: objects, ordered lists and every scalar
+written exactly as the resolvers' serialisers write it.
+
+PostgreSQL builds it with json_build_object/json_agg and formats in SQL; SQLite builds it
+with json_object/json_group_array and formats with the hub's own Python functions,
+registered on each connection (`register_functions`), so both read the same as the
+reference path, character for character.
+"""
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from backend.graphql import money
+from backend.graphql.scalars import plain_decimal
+
+Expression = sa.ColumnElement[Any]
+Pairs = Sequence[tuple[str, Expression]]
+Select = sa.Select[Any]
+
+
+def _key(name: str) -> Expression:
+    # Response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe as SQL literals.
+    return sa.literal_column(f"'{name}'")
+
+
+class JsonSql:
+    """How one database writes the response; PostgreSQL and SQLite below."""
+
+    name = ""
+
+    def object(self, pairs: Pairs) -> Expression:
+        raise NotImplementedError
+
+    def embed(self, subquery: Expression) -> Expression:
+        """A scalar subquery that yields JSON, as a JSON value of an enclosing object."""
+        raise NotImplementedError
+
+    def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
+        """`[element for each row of where, in order_by]`, `[]` when there is none."""
+        raise NotImplementedError
+
+    def elements(
+        self, column: Any, *, integers: bool, name: str
+    ) -> tuple[sa.FromClause, Expression, Expression]:
+        """A JSON list column as rows: (from clause, element, position in the list)."""
+        raise NotImplementedError
+
+    def text(self, document: Expression) -> Expression:
+        """The whole response as text (not a driver-decoded JSON value)."""
+        return sa.cast(document, sa.Text)
+
+    def global_id(self, type_name: str, id: Any) -> Expression:
+        raise NotImplementedError
+
+    def amount(self, value: Any) -> Expression:
+        raise NotImplementedError
+
+    def quantity(self, value: Any, scale: int) -> Expression:
+        raise NotImplementedError
+
+    def instant(self, value: Any) -> Expression:
+        raise NotImplementedError
+
+    def date(self, value: Any) -> Expression:
+        raise NotImplementedError
+
+    def boolean(self, value: Any) -> Expression:
+        raise NotImplementedError
+
+    def json(self, value: Any) -> Expression:
+        raise NotImplementedError
+
+    def cursor(self, ordering_name: str, key: Expression, id: Any) -> Expression:
+        """relay.encode_cursor in SQL; `key` is already text (an instant formatted)."""
+        raise NotImplementedError
+
+
+class PostgresJson(JsonSql):
+    name = "postgresql"
+
+    def object(self, pairs: Pairs) -> Expression:
+        arguments: list[Any] = []
+        for name, value in pairs:
+            arguments += [_key(name), value]
+        return sa.func.json_build_object(*arguments, type_=sa.JSON)
+
+    def embed(self, subquery: Expression) -> Expression:
+        return subquery
+
+    def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
+        aggregated = sa.func.json_agg(aggregate_order_by(element, *order_by))
+        empty: Expression = sa.literal_column("'[]'::json")
+        return where.with_only_columns(sa.func.coalesce(aggregated, empty)).scalar_subquery()
+
+    def elements(
+        self, column: Any, *, integers: bool, name: str
+    ) -> tuple[sa.FromClause, Expression, Expression]:
+        function = sa.func.jsonb_array_elements_text(column)
+        rows = function.table_valued("value", with_ordinality="position").render_derived(name)
+        value = sa.cast(rows.c.value, sa.Integer) if integers else rows.c.value
+        return rows, value, rows.c.position
+
+    def global_id(self, type_name: str, id: Any) -> Expression:
+        raw = sa.func.convert_to(
+            sa.literal_column(f"'{type_name}:'") + sa.cast(id, sa.Text), "UTF8"
+        )
+        return self._base64url(raw)
+
+    @staticmethod
+    def _base64url(raw: Expression) -> Expression:
+        # encode() breaks lines every 76 characters: translate drops the newline.
+        encoded = sa.func.encode(raw, sa.literal_column("'base64'"))
+        return sa.func.translate(encoded, sa.literal_column("E'+/\\n'"), sa.literal_column("'-_'"))
+
+    def amount(self, value: Any) -> Expression:
+        cents = sa.func.round(value, 2)
+        return sa.case(
+            (value == cents, sa.cast(cents, sa.Text)),
+            else_=sa.cast(sa.func.trim_scale(value), sa.Text),
+        )
+
+    def quantity(self, value: Any, scale: int) -> Expression:
+        return sa.cast(sa.func.trim_scale(value), sa.Text)
+
+    def instant(self, value: Any) -> Expression:
+        # datetime.isoformat(): microseconds only when there are any, then the offset.
+        utc = sa.func.timezone(sa.literal_column("'UTC'"), value)
+        seconds = sa.func.to_char(
+            utc, sa.literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"), type_=sa.Text
+        )
+        whole = sa.func.date_trunc(sa.literal_column("'second'"), utc) == utc
+        fraction = sa.case(
+            (whole, sa.literal_column("''", sa.Text)),
+            else_=sa.func.to_char(utc, sa.literal_column("'.US'"), type_=sa.Text),
+        )
+        # `||` yields NULL for a NULL instant (concat() would not).
+        return seconds + fraction + sa.literal_column("'+00:00'", sa.Text)
+
+    def date(self, value: Any) -> Expression:
+        return sa.func.to_char(value, sa.literal_column("'YYYY-MM-DD'"))
+
+    def boolean(self, value: Any) -> Expression:
+        return value  # type: ignore[no-any-return]
+
+    def json(self, value: Any) -> Expression:
+        return value  # type: ignore[no-any-return]
+
+    def cursor(self, ordering_name: str, key: Expression, id: Any) -> Expression:
+        document = sa.func.concat(
+            sa.literal_column(f"'[\"{ordering_name}\",'"),
+            sa.cast(sa.func.to_json(key), sa.Text),
+            sa.literal_column("','"),
+            sa.cast(id, sa.Text),
+            sa.literal_column("']'"),
+        )
+        return self._base64url(sa.func.convert_to(document, "UTF8"))
+
+
+class SqliteJson(JsonSql):
+    name = "sqlite"
+
+    def object(self, pairs: Pairs) -> Expression:
+        arguments: list[Any] = []
+        for name, value in pairs:
+            arguments += [_key(name), value]
+        return sa.func.json_object(*arguments)
+
+    def embed(self, subquery: Expression) -> Expression:
+        # A subquery's value loses its JSON subtype: json() gives it back.
+        return sa.func.json(subquery)
+
+    def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
+        # SQLite before 3.44 has no ORDER BY inside aggregates; an ordered subquery feeding
+        # an aggregate is kept in order (the flattener leaves it alone).
+        rows = where.with_only_columns(element.label("element")).order_by(*order_by).subquery()
+        return sa.select(sa.func.json_group_array(sa.func.json(rows.c.element))).scalar_subquery()
+
+    def elements(
+        self, column: Any, *, integers: bool, name: str
+    ) -> tuple[sa.FromClause, Expression, Expression]:
+        rows = sa.func.json_each(column).table_valued("value", "key").alias(name)
+        return rows, rows.c.value, rows.c.key
+
+    def global_id(self, type_name: str, id: Any) -> Expression:
+        return sa.func.hub_global_id(sa.literal_column(f"'{type_name}'"), id)
+
+    def amount(self, value: Any) -> Expression:
+        return sa.func.hub_amount(value)
+
+    def quantity(self, value: Any, scale: int) -> Expression:
+        return sa.func.hub_quantity(value, scale)
+
+    def instant(self, value: Any) -> Expression:
+        return sa.func.hub_instant(value)
+
+    def date(self, value: Any) -> Expression:
+        return value  # type: ignore[no-any-return]  # stored as YYYY-MM-DD
+
+    def boolean(self, value: Any) -> Expression:
+        return sa.case(
+            (value.is_(None), sa.null()),
+            (value != 0, sa.func.json(sa.literal_column("'true'"))),
+            else_=sa.func.json(sa.literal_column("'false'")),
+        )
+
+    def json(self, value: Any) -> Expression:
+        return sa.func.json(value)
+
+    def cursor(self, ordering_name: str, key: Expression, id: Any) -> Expression:
+        return sa.func.hub_cursor(sa.literal_column(f"'{ordering_name}'"), key, id)
+
+
+def for_dialect(name: str) -> JsonSql:
+    if name == "postgresql":
+        return PostgresJson()
+    if name == "sqlite":
+        return SqliteJson()
+    raise ValueError(f"no compiled reads for {name}")
+
+
+# SQLite's side: the serialisers of the reference path, over the values as SQLite stores
+# them (scaled integers for decimals, naive UTC text for instants).
+
+
+def _global_id(type_name: str, id: int | None) -> str | None:
+    if id is None:
+        return None
+    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode()
+
+
+def _scaled(value: int, scale: int) -> Decimal:
+    return Decimal(int(value)).scaleb(-scale)
+
+
+def _amount(value: int | None) -> str | None:
+    return None if value is None else plain_decimal(money.amount(_scaled(value, 4)))
+
+
+def _quantity(value: int | None, scale: int) -> str | None:
+    return None if value is None else plain_decimal(money.quantity(_scaled(value, scale)))
+
+
+def _instant(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).isoformat()
+
+
+def _cursor(ordering_name: str, key: object, id: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([ordering_name, key, id])).decode()
+
+
+FUNCTIONS = {
+    "hub_global_id": (2, _global_id),
+    "hub_amount": (1, _amount),
+    "hub_quantity": (2, _quantity),
+    "hub_instant": (1, _instant),
+    "hub_cursor": (3, _cursor),
+}

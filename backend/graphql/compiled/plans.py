@@ -1,0 +1,229 @@
+"""Plans for the portal's trusted operations: which documents are trusted, their
+statements per kind of reader, and running one."""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    print_ast,
+    visit,
+)
+from graphql.execution.values import VariableValues
+from graphql.language import Visitor
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.actors import Actor
+from backend.graphql.compiled import json_sql
+from backend.graphql.compiled.compiler import Build, Parameter, Unsupported, root_fields
+from backend.graphql.compiled.roots import root
+from backend.models.base import UTCDateTime
+from backend.services import access
+
+OPERATIONS = Path(__file__).resolve().parents[3] / "schema" / "operations"
+SECRETARIAT, ORGANISATION, ANONYMOUS = "secretariat", "organisation", "anonymous"
+
+
+def reader_kind(actor: Actor) -> str:
+    if actor.is_secretariat:
+        return SECRETARIAT
+    return ANONYMOUS if actor.organisation_id is None else ORGANISATION
+
+
+def _reader(kind: str) -> access.Reader:
+    """The reader of a compiled statement: its values are bound at each execution."""
+    organisation = sa.bindparam("reader_organisation", type_=sa.Integer)
+    member_coalitions = sa.bindparam("reader_coalitions", expanding=True, type_=sa.Integer)
+    return access.Reader(
+        secretariat=kind == SECRETARIAT,
+        organisation_id=organisation if kind == ORGANISATION else None,
+        member_of=lambda coalition_id: coalition_id.in_(member_coalitions),
+        now=sa.bindparam("reader_now", type_=UTCDateTime()),
+    )
+
+
+def reader_values(actor: Actor, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "reader_organisation": actor.organisation_id,
+        "reader_coalitions": sorted(actor.member_coalition_ids),
+        "reader_now": now,
+    }
+
+
+@dataclass(frozen=True)
+class Statement:
+    select: sa.Select[Any]
+    parameters: list[Parameter]
+
+    def values(self, variables: VariableValues) -> dict[str, Any]:
+        return {p.bind.key: p.value_of(variables) for p in self.parameters}
+
+
+class Plan:
+    """One trusted query operation, compiled for each kind of reader on first use."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        json: json_sql.JsonSql,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        max_page_size: int,
+    ) -> None:
+        self.schema = schema
+        self.json = json
+        self.operation = operation
+        self.name = operation.name.value if operation.name else ""
+        self.fragments = fragments
+        self.max_page_size = max_page_size
+        self._statements: dict[str, Statement] = {}
+        # Compiled now for the anonymous reader: raises Unsupported before any request.
+        self.per_request = False
+        statement, self.per_request = self._compile(ANONYMOUS, None, VariableValues({}, {}))
+        if not self.per_request:
+            self._statements[ANONYMOUS] = statement
+
+    def statement(self, actor: Actor, variables: VariableValues) -> Statement:
+        kind = reader_kind(actor)
+        if self.per_request:
+            return self._compile(kind, actor, variables)[0]
+        statement = self._statements.get(kind)
+        if statement is None:
+            statement = self._statements[kind] = self._compile(kind, None, variables)[0]
+        return statement
+
+    def _compile(
+        self, kind: str, actor: Actor | None, variables: VariableValues
+    ) -> tuple[Statement, bool]:
+        build = Build(
+            schema=self.schema,
+            json=self.json,
+            reader=_reader(kind),
+            fragments=self.fragments,
+            variables=variables,
+            max_page_size=self.max_page_size,
+        )
+        pairs = [
+            (key, root(build, actor, nodes))
+            for key, nodes in root_fields(build, self.operation).items()
+        ]
+        document = self.json.text(self.json.object(pairs)).label("data")
+        return Statement(sa.select(document), build.parameters), build.per_request
+
+    def prepare(
+        self, actor: Actor, variables: VariableValues, now: dt.datetime
+    ) -> tuple[sa.Select[Any], dict[str, Any]]:
+        """The statement and its values; Fallback when the values need the resolvers."""
+        statement = self.statement(actor, variables)
+        return statement.select, {**reader_values(actor, now), **statement.values(variables)}
+
+    async def run(
+        self, session: AsyncSession, prepared: tuple[sa.Select[Any], dict[str, Any]]
+    ) -> str:
+        """The operation's `data`, as JSON text, from one statement."""
+        select, values = prepared
+        connection = await session.connection()
+        if self.json.name == "sqlite":
+            await _register_functions(connection)
+        result = await connection.execute(select, values)
+        return str(result.scalar_one())
+
+
+async def _register_functions(connection: Any) -> None:
+    # `info` lives as long as the database connection: register once per connection.
+    raw = await connection.get_raw_connection()
+    if raw.info.get("hub_functions"):
+        return
+    dbapi = raw.dbapi_connection
+
+    def register(_: Any) -> None:
+        for name, (arity, function) in json_sql.FUNCTIONS.items():
+            dbapi.create_function(name, arity, function, deterministic=True)
+
+    await connection.run_sync(register)
+    raw.info["hub_functions"] = True
+
+
+# -- trusted documents ---------------------------------------------------------------------
+
+
+def canonical(document: DocumentNode, operation_name: str | None) -> str | None:
+    """The operation and the fragments it uses, printed in one canonical order."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) != 1:
+            return None
+        operation = operations[0]
+    else:
+        named = [o for o in operations if o.name and o.name.value == operation_name]
+        if len(named) != 1:
+            return None
+        operation = named[0]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    used: dict[str, FragmentDefinitionNode] = {}
+    pending: list[Any] = [operation]
+    while pending:
+        for name in _spreads(pending.pop()):
+            if name not in used and name in fragments:
+                used[name] = fragments[name]
+                pending.append(fragments[name])
+    parts = [print_ast(operation)] + [print_ast(used[name]) for name in sorted(used)]
+    return "\n".join(parts)
+
+
+def _spreads(node: Any) -> list[str]:
+    names: list[str] = []
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: Any) -> None:
+            names.append(spread.name.value)
+
+    visit(node, Spreads())
+    return names
+
+
+def trusted_operations(folder: Path = OPERATIONS) -> dict[str, str]:
+    """Operation name -> canonical text, for every query in schema/operations/."""
+    trusted: dict[str, str] = {}
+    for path in sorted(folder.glob("*.graphql")):
+        document = parse(path.read_text("utf-8"))
+        for definition in document.definitions:
+            if (
+                isinstance(definition, OperationDefinitionNode)
+                and definition.operation is OperationType.QUERY
+                and definition.name is not None
+            ):
+                text = canonical(document, definition.name.value)
+                assert text is not None
+                trusted[definition.name.value] = text
+    return trusted
+
+
+def select_operation(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationDefinitionNode, dict[str, FragmentDefinitionNode]]:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = (
+        operations[0]
+        if operation_name is None
+        else next(o for o in operations if o.name and o.name.value == operation_name)
+    )
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return operation, fragments
+
+
+__all__ = ["Plan", "Unsupported", "canonical", "select_operation", "trusted_operations"]

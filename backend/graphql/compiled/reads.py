@@ -1,0 +1,162 @@
+"""Answering a trusted query from its compiled statement (and the result cache), inside
+Strawberry's pipeline: parsing and validation stay Strawberry's (cached), and the schema
+extension below sets the execution result, so no resolver runs for such an operation."""
+
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationType
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import SchemaExtension
+
+from backend.actors import Actor
+from backend.graphql.bounded import Bounded
+from backend.graphql.compiled import json_sql
+from backend.graphql.compiled.compiler import Fallback, Unsupported
+from backend.graphql.compiled.plans import (
+    Plan,
+    canonical,
+    reader_kind,
+    select_operation,
+    trusted_operations,
+)
+from backend.services import embargoes
+
+if TYPE_CHECKING:
+    from backend.graphql.context import Context
+
+log = logging.getLogger(__name__)
+
+
+class CompiledReads:
+    """This process's plans: one per trusted document text and operation name."""
+
+    @staticmethod
+    def supports(dialect: str) -> bool:
+        """PostgreSQL only, for now: the page nests its subqueries deeper than the parser
+        of SQLite 3.40 (Debian 12's) takes — it has a fixed stack of 100 entries, about
+        five levels of ordered lists — so on SQLite the resolvers answer every query."""
+        return dialect == "postgresql"
+
+    def __init__(self, schema: GraphQLSchema, dialect: str, *, max_page_size: int) -> None:
+        self.schema = schema
+        self.json = json_sql.for_dialect(dialect)
+        self.max_page_size = max_page_size
+        self.trusted = trusted_operations()
+        # (document text, operation name) -> its plan, or None: the resolvers answer it.
+        self._plans: Bounded[tuple[str, str | None], tuple[Plan | None]] = Bounded(512)
+        # Documents the compiler could not take, by operation name (for the tests' list).
+        self.unsupported: dict[str, str] = {}
+        # Operations answered from their statement (or the cache), by name.
+        self.answered: Counter[str] = Counter()
+
+    def plan(self, text: str, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        key = (text, operation_name)
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans.put(key, (self._make_plan(document, operation_name),))
+        return found[0]
+
+    def _make_plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        printed = canonical(document, operation_name)
+        operation, fragments = select_operation(document, operation_name)
+        name = operation.name.value if operation.name else None
+        if printed is None or name is None or self.trusted.get(name) != printed:
+            return None
+        if operation.operation is not OperationType.QUERY:
+            return None
+        try:
+            return Plan(self.schema, self.json, operation, fragments, self.max_page_size)
+        except Unsupported as reason:
+            self.unsupported[name] = str(reason)
+            log.info("operation %s is answered by the resolvers: %s", name, reason)
+            return None
+
+    async def answer(
+        self,
+        context: "Context",
+        text: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        raw_variables: dict[str, Any] | None,
+    ) -> ExecutionResult | None:
+        """The result of a trusted query, or None: the resolvers answer it."""
+        plan = self.plan(text, document, operation_name)
+        if plan is None:
+            return None
+        variables = get_variable_values(
+            self.schema, plan.operation.variable_definitions or (), raw_variables or {}
+        )
+        if isinstance(variables, list):
+            return None  # the reference path reports the variables' errors
+        actor = context.actor
+        now = dt.datetime.now(dt.UTC)
+        cache = context.read_cache
+        generation = await cache.generation() if cache is not None else None
+        key = _cache_key(text, operation_name, raw_variables, actor)
+        if cache is not None and generation is not None:
+            cached = await cache.get(key, generation, now)
+            if cached is not None:
+                self.answered[plan.name] += 1
+                return ExecutionResult(data=orjson.Fragment(cached))  # type: ignore[arg-type]
+        try:
+            prepared = plan.prepare(actor, variables, now)
+        except (Fallback, Unsupported) as reason:
+            log.debug("operation %s goes to the resolvers: %s", operation_name, reason)
+            return None
+        async with context.reading() as session:
+            data = await plan.run(session, prepared)
+            if cache is not None and generation is not None:
+                valid_until = await embargoes.next_end(session, now)
+        if cache is not None and generation is not None:
+            await cache.put(key, generation, data.encode(), valid_until)
+        self.answered[plan.name] += 1
+        return ExecutionResult(data=orjson.Fragment(data))  # type: ignore[arg-type]
+
+
+def _cache_key(
+    text: str, operation_name: str | None, variables: dict[str, Any] | None, actor: Actor
+) -> str:
+    """(document, variables, visibility scope): what a compiled result depends on."""
+    kind = reader_kind(actor)
+    scope = (
+        [kind]
+        if kind != "organisation"
+        else [kind, actor.organisation_id, sorted(actor.member_coalition_ids)]
+    )
+    material = orjson.dumps(
+        [hashlib.sha256(text.encode()).hexdigest(), operation_name, variables or {}, scope],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(material).hexdigest()
+
+
+class CompiledReadsExtension(SchemaExtension):
+    """Sets the result of a trusted query from its compiled statement; any other
+    operation (or a trusted one the compiler cannot take) runs through the resolvers."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        reads: CompiledReads | None = getattr(context, "compiled_reads", None)
+        if (
+            reads is not None
+            and execution.result is None
+            and execution.graphql_document is not None
+            and execution.query is not None
+        ):
+            result = await reads.answer(
+                context,
+                execution.query,
+                execution.graphql_document,
+                execution.operation_name,
+                execution.variables,
+            )
+            if result is not None:
+                execution.result = result
+        yield

@@ -1,0 +1,219 @@
+"""The Query fields a compiled operation may start from, and the connections they return."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import FieldNode, GraphQLList, GraphQLNonNull, SelectionNode
+
+from backend import models
+from backend.actors import Actor
+from backend.errors import DomainError
+from backend.graphql import activities as activity_types
+from backend.graphql import commitments as commitment_types
+from backend.graphql import relay
+from backend.graphql.compiled import shapes
+from backend.graphql.compiled.compiler import Build, Fallback, Join, Unsupported, rows_of
+from backend.graphql.compiled.json_sql import Expression
+from backend.services import activities, commitments, pages
+
+
+def root(build: Build, actor: Actor | None, nodes: list[FieldNode]) -> Expression:
+    """The JSON of one Query field; `actor` is given only when the statement is built for
+    one execution (connections), None when it is built once for a kind of reader."""
+    node = nodes[0]
+    name = node.name.value
+    children = build.children(nodes)
+    if name == "__typename":
+        return sa.literal_column("'Query'", sa.Text)
+    if name == "coalition":
+        return _coalition(build, node, children)
+    if name == "organisation":
+        return _organisation(build, node, children)
+    if name in ("commitments", "activities"):
+        if actor is None:
+            build.per_request = True
+            return sa.null()
+        return _connection(build, actor, node, children)
+    raise Unsupported(f"Query.{name}")
+
+
+def _coalition(build: Build, node: FieldNode, children: list[SelectionNode]) -> Expression:
+    values_of = build.arguments("Query", node)
+    slug = build.parameter(sa.String, lambda variables: values_of(variables)["slug"])
+    table = build.alias(shapes.COALITION.table)
+    joins: list[Join] = []
+    element = build.object("Coalition", table, children, None, joins)
+    rows = rows_of(table, joins)
+    select = sa.select(element).select_from(rows).where(table.c.slug == slug)
+    return build.json.embed(select.correlate_except(rows).scalar_subquery())
+
+
+def _organisation(build: Build, node: FieldNode, children: list[SelectionNode]) -> Expression:
+    values_of = build.arguments("Query", node)
+
+    def database_id(variables: Any) -> int | None:
+        # As the resolver: an id of another type, or no id at all, finds nothing.
+        decoded = relay.from_global_id(values_of(variables)["id"])
+        return decoded[1] if decoded is not None and decoded[0] == "Organisation" else None
+
+    id = build.parameter(sa.Integer, database_id)
+    table = build.alias(shapes.ORGANISATION.table)
+    joins: list[Join] = []
+    element = build.object("Organisation", table, children, None, joins)
+    rows = rows_of(table, joins)
+    select = sa.select(element).select_from(rows).where(table.c.id == id)
+    return build.json.embed(select.correlate_except(rows).scalar_subquery())
+
+
+def _connection(
+    build: Build, actor: Actor, node: FieldNode, children: list[SelectionNode]
+) -> Expression:
+    arguments = build.arguments("Query", node)(build.variables)
+    try:
+        pages.check_first(arguments["first"], limit=build.max_page_size)
+        if node.name.value == "commitments":
+            filter = _input(commitment_types.CommitmentFilter, arguments["filter"])
+            base = commitments.listing(actor, commitment_types.criteria_of(filter))
+            ordering = commitment_types.ORDERINGS[arguments["orderBy"]]
+            type_name, table = "Commitment", models.table_of(models.Commitment)
+        else:
+            filter = _input(activity_types.ActivityFilter, arguments["filter"])
+            base = activities.listing(actor, activity_types.criteria_of(filter))
+            ordering = activity_types.LATEST_FIRST
+            type_name, table = "Activity", models.table_of(models.Activity)
+        after = relay.decode_cursor(ordering, arguments["after"]) if arguments["after"] else None
+    except DomainError as error:
+        raise Fallback(str(error)) from error
+    return Connection(build, node, table, ordering).json(
+        base, type_name, arguments["first"], after, children
+    )
+
+
+def _input(input_type: Any, values: dict[str, Any] | None) -> Any:
+    """A coerced input object (GraphQL names) as the Strawberry input the resolver gets."""
+    if values is None:
+        return input_type()
+    return input_type(**{_snake(name): value for name, value in values.items()})
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+class Connection:
+    """A keyset page as JSON: totalCount, pageInfo and edges with their cursors."""
+
+    def __init__(
+        self, build: Build, node: FieldNode, table: sa.Table, ordering: relay.Ordering
+    ) -> None:
+        self.build = build
+        self.table = table
+        self.ordering = ordering
+        field_type = build.schema.query_type.fields[node.name.value].type  # type: ignore[union-attr]
+        self.type_name = _named(field_type)
+        edges_type = build.schema.get_type(self.type_name).fields["edges"].type  # type: ignore[union-attr]
+        self.edge_type_name = _named(edges_type)
+
+    def json(
+        self,
+        base: sa.Select[Any],
+        node_type: str,
+        first: int,
+        after: tuple[Any, int] | None,
+        children: list[SelectionNode],
+    ) -> Expression:
+        build, json, table = self.build, self.build.json, self.table
+        key, id = table.c[self.ordering.column.key], table.c.id
+        descending = self.ordering.descending
+        order = (key.desc(), id.desc()) if descending else (key, id)
+        filtered = base.order_by(None)
+        paged = filtered
+        if after is not None:
+            after_key = sa.bindparam(build.name("k"), after[0], type_=key.type)
+            after_id = sa.bindparam(build.name("i"), after[1], type_=sa.Integer)
+            bound = sa.tuple_(after_key, after_id)
+            paged = paged.where(
+                sa.tuple_(key, id) < bound if descending else sa.tuple_(key, id) > bound
+            )
+        fields = build.collect(self.type_name, children)
+        edge_fields = build.collect(
+            self.edge_type_name, [s for n in fields.get("edges", []) for s in build.children([n])]
+        )
+        node_children = build.children(
+            [n for nodes in edge_fields.values() for n in nodes if n.name.value == "node"]
+        )
+        key_text = json.instant(key) if self.ordering.is_datetime else key
+        limit = sa.bindparam(build.name("limit"), first + 1, type_=sa.Integer)
+        first_bind = sa.bindparam(build.name("first"), first, type_=sa.Integer)
+        joins: list[Join] = []
+        node = build.object(node_type, table, node_children, None, joins)
+        page = (
+            paged.with_only_columns(
+                sa.func.row_number().over(order_by=order).label("n"),
+                json.cursor(self.ordering.name, key_text, id).label("cursor"),
+                node.label("node"),
+            )
+            .select_from(rows_of(table, joins))
+            .order_by(*order)
+            .limit(limit)
+            .cte(build.name("page"))
+        )
+        pairs: list[tuple[str, Expression]] = []
+        for response_key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((response_key, sa.literal_column(f"'{self.type_name}'", sa.Text)))
+            elif name == "totalCount":
+                total = sa.select(sa.func.count()).select_from(filtered.subquery())
+                pairs.append((response_key, total.scalar_subquery()))
+            elif name == "pageInfo":
+                pairs.append((response_key, self._page_info(page, first_bind, nodes)))
+            elif name == "edges":
+                pairs.append((response_key, self._edges(page, first_bind, edge_fields)))
+            else:
+                raise Unsupported(f"{self.type_name}.{name}")
+        return json.object(pairs)
+
+    def _page_info(self, page: Any, first: Any, nodes: list[FieldNode]) -> Expression:
+        build, json = self.build, self.build.json
+        pairs: list[tuple[str, Expression]] = []
+        for key, info_nodes in build.collect("PageInfo", build.children(nodes)).items():
+            name = info_nodes[0].name.value
+            if name == "hasNextPage":
+                rows = sa.select(sa.func.count()).select_from(page).scalar_subquery()
+                pairs.append((key, json.boolean(rows > first)))
+            elif name == "endCursor":
+                last = (
+                    sa.select(page.c.cursor)
+                    .where(page.c.n <= first)
+                    .order_by(page.c.n.desc())
+                    .limit(1)
+                )
+                pairs.append((key, last.scalar_subquery()))
+            elif name == "__typename":
+                pairs.append((key, sa.literal_column("'PageInfo'", sa.Text)))
+            else:
+                raise Unsupported(f"PageInfo.{name}")
+        return json.object(pairs)
+
+    def _edges(self, page: Any, first: Any, edge_fields: dict[str, list[FieldNode]]) -> Expression:
+        json = self.build.json
+        pairs: list[tuple[str, Expression]] = []
+        for key, nodes in edge_fields.items():
+            name = nodes[0].name.value
+            if name == "cursor":
+                pairs.append((key, page.c.cursor))
+            elif name == "node":
+                pairs.append((key, json.embed(page.c.node)))
+            elif name == "__typename":
+                pairs.append((key, sa.literal_column(f"'{self.edge_type_name}'", sa.Text)))
+            else:
+                raise Unsupported(f"{self.edge_type_name}.{name}")
+        where = sa.select(page.c.n).where(page.c.n <= first)
+        return json.array(json.object(pairs), where, [page.c.n])
+
+
+def _named(graphql_type: Any) -> str:
+    while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+        graphql_type = graphql_type.of_type
+    return str(graphql_type.name)
