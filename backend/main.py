@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     feed = LiveFeed(fanout=fanout, bus=bus, renders=renders)
     compiled_reads = (
         CompiledReads(schema._schema, engine.dialect.name, max_page_size=settings.max_page_size)
-        if settings.compiled_reads and CompiledReads.supports(engine.dialect.name)
+        if settings.compiled_reads
         else None
     )
 

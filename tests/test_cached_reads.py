@@ -7,10 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 
 from backend import models
-from backend.graphql.compiled.reads import CompiledReads
 from backend.main import create_app
 from tests.factories import (
     gid,
@@ -28,12 +26,6 @@ mutation ($input: PledgeCommitmentInput!) {
   pledgeCommitment(input: $input) { __typename ... on Commitment { ref } }
 }
 """
-
-
-@pytest.fixture(autouse=True)
-def _compiled_reads_need_postgresql(engine: Any) -> None:
-    if not CompiledReads.supports(engine.dialect.name):
-        pytest.skip("compiled reads (and so their cache) run on PostgreSQL only")
 
 
 async def _page(client: httpx.AsyncClient, coalition: models.Coalition, token: str | None = None):

@@ -10,14 +10,12 @@ from typing import Any
 
 import httpx
 import orjson
-import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from fastapi import FastAPI
 
 from backend import demo, models
 from backend.config import Settings
-from backend.graphql.compiled.reads import CompiledReads
 from backend.main import create_app
 from tests.factories import gid, make_token
 
@@ -27,12 +25,6 @@ SECRETARIAT = (OPERATIONS / "secretariat.graphql").read_text("utf-8")
 # The trusted queries the compiler does not take (yet): the resolvers answer them.
 ANSWERED_BY_RESOLVERS = {"Viewer", "Node", "AuditTrail", "ApiTokens"}
 COMPILED = {"CoalitionPage", "Commitments", "Organisation", "Activities"}
-
-
-@pytest.fixture(autouse=True)
-def _compiled_reads_need_postgresql(engine: Any) -> None:
-    if not CompiledReads.supports(engine.dialect.name):
-        pytest.skip("compiled reads run on PostgreSQL only (see CompiledReads.supports)")
 
 
 class Hub:

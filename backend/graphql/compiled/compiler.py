@@ -189,21 +189,25 @@ class Build:
             element = self.object(spec.target, other, children, figures, joins)
             return json.embed(sa.case((other.c.id.is_(None), sa.null()), else_=element))
         if isinstance(spec, shapes.Many):
-            return self.many(spec, row, nodes[0], children, figures)
+            return self.many(spec, row, nodes[0], children, figures, joins)
         if isinstance(spec, shapes.ByIds):
             target = shapes.SHAPES[spec.target]
             other = self.alias(target.table)
+            parent = row if self.json.nests_lists else self.alias(_table_of(row))
             elements, value, position = json.elements(
-                row.c[spec.column], integers=True, name=self.name("e")
+                parent.c[spec.column], integers=True, name=self.name("e")
             )
             inner: list[Join] = []
-            element = self.object(spec.target, other, children, figures, inner)
-            rows = rows_of(elements.join(other, other.c.id == value), inner)
-            where = sa.select(other.c.id).select_from(rows).correlate_except(rows)
-            return json.array(element, where, [position])
+            element = self.object(spec.target, other, children, None, inner)
+            source = elements if self.json.nests_lists else parent.join(elements, sa.true())
+            source = source.join(other, other.c.id == value)
+            return self.listing(
+                element, rows_of(source, inner), [], [position], row, parent.c.id, joins
+            )
         assert isinstance(spec, shapes.Codes)
+        parent = row if self.json.nests_lists else self.alias(_table_of(row))
         elements, value, position = json.elements(
-            row.c[spec.column], integers=False, name=self.name("e")
+            parent.c[spec.column], integers=False, name=self.name("e")
         )
         pairs: list[tuple[str, Expression]] = []
         for key, code_nodes in self.collect("SdgGoal", children).items():
@@ -216,8 +220,8 @@ class Build:
                 pairs.append((key, sa.literal_column("'SdgGoal'", sa.Text)))
             else:
                 raise Unsupported(f"SdgGoal.{name}")
-        where = sa.select(value).select_from(elements).correlate_except(elements)
-        return json.array(json.object(pairs), where, [position])
+        source = elements if self.json.nests_lists else parent.join(elements, sa.true())
+        return self.listing(json.object(pairs), source, [], [position], row, parent.c.id, joins)
 
     def many(
         self,
@@ -226,10 +230,11 @@ class Build:
         node: FieldNode,
         children: list[SelectionNode],
         figures: Expression | None,
+        joins: list["Join"],
     ) -> Expression:
         target = shapes.SHAPES[spec.target]
         other = self.alias(target.table)
-        conditions = [other.c[spec.foreign_key] == row.c.id]
+        conditions = []
         if spec.rule == "listed":
             conditions.append(access.listed(self.reader, other))
         elif spec.rule == "memberships":
@@ -252,13 +257,59 @@ class Build:
 
             bind = self.parameter(sa.Integer, database_id)
             conditions.append(sa.or_(bind.is_(None), other.c[column] == bind))
+        source: Any = other
+        if figures is not None and not self.json.nests_lists:
+            # The list is built apart from its parent's row: the parent's figures rule
+            # reads the parent's row again.
+            if not shapes.SHAPES[spec.parent].owns_figures:
+                raise Unsupported(f"figures of {spec.parent}.{node.name.value}")
+            parent = self.alias(_table_of(row))
+            source = other.join(parent, parent.c.id == other.c[spec.foreign_key])
+            figures = access.amounts_shown(self.reader, parent)
         inner: list[Join] = []
         element = self.object(spec.target, other, children, figures, inner)
-        rows = rows_of(other, inner)
-        where = sa.select(other.c.id).select_from(rows).where(*conditions)
-        where = where.correlate_except(rows)
         order = [other.c[name].desc() if desc else other.c[name] for name, desc in spec.order]
-        return self.json.array(element, where, order)
+        key = other.c[spec.foreign_key]
+        return self.listing(element, rows_of(source, inner), conditions, order, row, key, joins)
+
+    def listing(
+        self,
+        element: Expression,
+        rows: Any,
+        conditions: list[Any],
+        order: list[Any],
+        parent: Any,
+        parent_key: Any,
+        joins: list["Join"],
+    ) -> Expression:
+        """The JSON list of `element` over `rows` that belong to the parent row, in order.
+
+        PostgreSQL: a subquery correlated with the parent row. SQLite: the lists of every
+        parent at once in a WITH query, joined to the parent by its id — nesting subqueries
+        would overflow its parser's fixed stack."""
+        json = self.json
+        if json.nests_lists:
+            where = sa.select(parent_key).select_from(rows)
+            where = where.where(parent_key == parent.c.id, *conditions).correlate_except(rows)
+            return json.array(element, where, order)
+        window = {"partition_by": parent_key, "order_by": order}
+        lists = (
+            sa.select(
+                parent_key.label("parent_key"),
+                json.window_array(element, window).label("elements"),
+                sa.func.row_number().over(**window).label("n"),
+            )
+            .select_from(rows)
+            .where(*conditions)
+            .subquery()
+        )
+        cte = (
+            sa.select(lists.c.parent_key, lists.c.elements)
+            .where(lists.c.n == 1)
+            .cte(self.name("list"))
+        )
+        joins.append(Join(cte, cte.c.parent_key == parent.c.id))
+        return json.list_of(cte.c.elements)
 
     def scalar(self, spec: shapes.Column, value: Any) -> Expression:
         json = self.json
@@ -284,8 +335,13 @@ class Build:
 class Join:
     """A to-one relation's table, joined to the rows it hangs off."""
 
-    table: sa.Alias
+    table: Any  # an alias of a table, or a WITH query
     on: Expression
+
+
+def _table_of(row: Any) -> sa.Table:
+    table: sa.Table = getattr(row, "element", row)  # an alias's table, or the table
+    return table
 
 
 def rows_of(rows: Any, joins: list[Join]) -> Any:

@@ -34,6 +34,17 @@ class JsonSql:
     """How one database writes the response; PostgreSQL and SQLite below."""
 
     name = ""
+    # Lists as subqueries correlated with their parent row (PostgreSQL), or built apart
+    # in WITH queries (SQLite, whose parser stack is too shallow for the nesting).
+    nests_lists = True
+
+    def window_array(self, element: Expression, window: dict[str, Any]) -> Expression:
+        """The JSON list of `element` over a whole window partition, in its order."""
+        raise NotImplementedError
+
+    def list_of(self, elements: Any) -> Expression:
+        """A WITH query's list as a JSON value, `[]` when the parent has none."""
+        raise NotImplementedError
 
     def object(self, pairs: Pairs) -> Expression:
         raise NotImplementedError
@@ -130,18 +141,11 @@ class PostgresJson(JsonSql):
         return sa.cast(sa.func.trim_scale(value), sa.Text)
 
     def instant(self, value: Any) -> Expression:
-        # datetime.isoformat(): microseconds only when there are any, then the offset.
+        # datetime.isoformat(): six digits of microseconds only when there are any.
         utc = sa.func.timezone(sa.literal_column("'UTC'"), value)
-        seconds = sa.func.to_char(
-            utc, sa.literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"), type_=sa.Text
-        )
-        whole = sa.func.date_trunc(sa.literal_column("'second'"), utc) == utc
-        fraction = sa.case(
-            (whole, sa.literal_column("''", sa.Text)),
-            else_=sa.func.to_char(utc, sa.literal_column("'.US'"), type_=sa.Text),
-        )
-        # `||` yields NULL for a NULL instant (concat() would not).
-        return seconds + fraction + sa.literal_column("'+00:00'", sa.Text)
+        pattern: Expression = sa.literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'""")
+        text = sa.func.to_char(utc, pattern, type_=sa.Text)
+        return sa.func.replace(text, sa.literal_column("'.000000+'"), sa.literal_column("'+'"))
 
     def date(self, value: Any) -> Expression:
         return sa.func.to_char(value, sa.literal_column("'YYYY-MM-DD'"))
@@ -165,6 +169,14 @@ class PostgresJson(JsonSql):
 
 class SqliteJson(JsonSql):
     name = "sqlite"
+    nests_lists = False
+
+    def window_array(self, element: Expression, window: dict[str, Any]) -> Expression:
+        aggregated = sa.func.json_group_array(sa.func.json(element))
+        return aggregated.over(**window, rows=(None, None))
+
+    def list_of(self, elements: Any) -> Expression:
+        return sa.func.json(sa.func.coalesce(elements, sa.literal_column("'[]'")))
 
     def object(self, pairs: Pairs) -> Expression:
         arguments: list[Any] = []

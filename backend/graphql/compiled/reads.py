@@ -36,13 +36,6 @@ log = logging.getLogger(__name__)
 class CompiledReads:
     """This process's plans: one per trusted document text and operation name."""
 
-    @staticmethod
-    def supports(dialect: str) -> bool:
-        """PostgreSQL only, for now: the page nests its subqueries deeper than the parser
-        of SQLite 3.40 (Debian 12's) takes — it has a fixed stack of 100 entries, about
-        five levels of ordered lists — so on SQLite the resolvers answer every query."""
-        return dialect == "postgresql"
-
     def __init__(self, schema: GraphQLSchema, dialect: str, *, max_page_size: int) -> None:
         self.schema = schema
         self.json = json_sql.for_dialect(dialect)
