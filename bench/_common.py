@@ -1,5 +1,6 @@
 """Helpers the benchmarks share: a throw-away PostgreSQL database, the demo seeded into it,
-a free loopback port, `coalition-hub serve` started and stopped, a process's CPU time,
+the portal's trusted documents, a free loopback port, `coalition-hub serve` started (in one
+of its three read configurations) and stopped, a process's and PostgreSQL's CPU time,
 waiting for `/readyz`, a closed-loop GraphQL load, nearest-rank percentiles."""
 
 import argparse
@@ -21,6 +22,41 @@ from sqlalchemy.pool import NullPool
 
 HUB = Path(sys.executable).parent / "coalition-hub"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+# The portal's trusted documents, sent whole with an operationName as the portal sends them:
+# the hub's compiled read path recognises a document by its operations and fragments, so
+# any other text (one operation cut out of it, an ad-hoc query) goes the reference path.
+ROOT = Path(__file__).resolve().parents[1]
+PORTAL_DOCUMENT = (ROOT / "schema/operations/portal.graphql").read_text()
+COALITION_SLUG = "learning-continuity"  # the demo's largest coalition
+
+
+def portal_request(operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a POST /graphql running one operation of the portal's document."""
+    return {"query": PORTAL_DOCUMENT, "operationName": operation, "variables": variables}
+
+
+@dataclass(frozen=True)
+class HubConfiguration:
+    """How the hub answers the portal's reads (issue 4): through the Strawberry resolvers
+    (the reference), from one compiled SQL statement, or from the result cache in front of
+    it. The cache stays in memory: the servers started here never get HUB_REDIS_URL."""
+
+    compiled_reads: bool
+    read_cache: bool
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "HUB_COMPILED_READS": "1" if self.compiled_reads else "0",
+            "HUB_READ_CACHE": "1" if self.read_cache else "0",
+        }
+
+
+HUB_CONFIGURATIONS = {
+    "reference": HubConfiguration(compiled_reads=False, read_cache=False),
+    "compiled": HubConfiguration(compiled_reads=True, read_cache=False),
+    "cached": HubConfiguration(compiled_reads=True, read_cache=True),  # the hub's defaults
+}
 
 
 def add_database_argument(parser: argparse.ArgumentParser) -> None:
@@ -79,11 +115,62 @@ def free_port() -> int:
         return port
 
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on: [1] is the parent, [11:15] the CPU times."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc/<pid>/stat (fields 14 and 15)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def postmaster_pid(url: sa.URL) -> int | None:
+    """The PID of the PostgreSQL server behind `url` if it runs in this machine's process
+    namespace (the parent of the backend that answers); None when it cannot be seen."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            backend = int(await connection.scalar(sa.text("SELECT pg_backend_pid()")))
+            return _postmaster_of(backend)  # while the backend is still there
+    finally:
+        await engine.dispose()
+
+
+def _postmaster_of(backend: int) -> int | None:
+    try:
+        parent = int(_stat(backend)[1])
+        is_postgres = Path(f"/proc/{parent}/comm").read_text().startswith("postgres")
+    except (OSError, ValueError, IndexError):
+        return None
+    return parent if is_postgres else None
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time every process of the machine has used, all CPUs together (/proc/stat):
+    against the server's, PostgreSQL's and the client's, it shows what else was running."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """User + system CPU time of the whole PostgreSQL server: its live processes, and the
+    backends that have exited since it started (the postmaster reaps them, so their time is
+    in its cutime and cstime). Every database counts: the machine must be otherwise quiet."""
+    fields = _stat(postmaster)
+    ticks = sum(int(value) for value in fields[11:15])
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat(entry.name)
+        except (FileNotFoundError, ProcessLookupError):  # gone since the listing
+            continue
+        if int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_until_ready(
@@ -125,9 +212,18 @@ async def seed_demo(database_url: str, scale: int) -> tuple[Any, float]:
         await engine.dispose()
 
 
-def serve_hub(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`coalition-hub serve` on 127.0.0.1:port: one uvicorn worker, HUB_ENV=production."""
-    env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_ENV": "production"}
+def serve_hub(
+    database_url: str, port: int, log: Path, *, configuration: HubConfiguration
+) -> subprocess.Popen[bytes]:
+    """`coalition-hub serve` on 127.0.0.1:port: one uvicorn worker, HUB_ENV=production,
+    reading as `configuration` says, the read cache (if on) in memory."""
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_ENV": "production",
+        **configuration.environment(),
+    }
+    env.pop("HUB_REDIS_URL", None)
     with log.open("wb") as output:
         return subprocess.Popen(
             [str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],

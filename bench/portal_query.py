@@ -1,11 +1,13 @@
 """Benchmark the portal's coalition page against a real server on PostgreSQL.
 
 Creates a fresh database, migrates it, seeds the demo at --scale, starts
-`coalition-hub serve` (one uvicorn worker, uvloop + httptools) on loopback, drives the
-coalition page query at --concurrency for --duration seconds, prints the figures, stops
-the server and drops the database. See bench/README.md.
+`coalition-hub serve` (one uvicorn worker, uvloop + httptools, reading as --hub says) on
+loopback, drives the portal's CoalitionPage (its trusted document, whole) at --concurrency
+for --duration seconds, prints the figures, stops the server and drops the database. See
+bench/README.md.
 
     .venv/bin/python bench/portal_query.py [--scale 10] [--duration 20] [--concurrency 10]
+    .venv/bin/python bench/portal_query.py --hub reference   # the Strawberry resolvers
     .venv/bin/python bench/portal_query.py --quick        # scale 1, 3 seconds: a smoke run
 """
 
@@ -21,6 +23,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from _common import (
+    COALITION_SLUG,
+    HUB_CONFIGURATIONS,
     Load,
     add_database_argument,
     check_database_argument,
@@ -29,6 +33,7 @@ from _common import (
     drive,
     drop_database,
     free_port,
+    portal_request,
     seed_demo,
     serve_hub,
     wait_until_ready,
@@ -39,28 +44,13 @@ from backend import db, demo, migrations
 from backend.config import Environment, Settings
 from backend.main import create_app
 
-COALITION = '{ coalition(slug: "learning-continuity") { id } }'
+COALITION = f'{{ coalition(slug: "{COALITION_SLUG}") {{ id }} }}'
 FLOOR = "{ __typename }"
-PAGE = """
-query CoalitionPage($coalitionId: ID!) {
-  coalition(slug: "learning-continuity") {
-    name slug kind status launchedOn
-    sdgGoals { code name }
-    workstreams { name kind targetMetric targetValue targetDate }
-    memberships {
-      status role
-      organisation {
-        name acronym country
-        commitments(coalitionId: $coalitionId) {
-          title amount currency stage
-          inKind { quantity unit }
-          deliveries { amount status }
-        }
-      }
-    }
-  }
-}
-"""
+
+
+def page_request(coalition_id: str) -> dict[str, Any]:
+    """The portal's CoalitionPage for the demo's largest coalition, anonymous."""
+    return portal_request("CoalitionPage", {"slug": COALITION_SLUG, "coalitionId": coalition_id})
 
 
 def _arguments() -> argparse.Namespace:
@@ -68,6 +58,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--scale", type=int, default=10, help="demo scale to seed (default 10)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of load (default 20)")
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight")
+    parser.add_argument(
+        "--hub",
+        choices=tuple(HUB_CONFIGURATIONS),
+        default="compiled",
+        help="how the hub reads: reference (resolvers), compiled (one SQL statement, the "
+        "default) or cached (compiled behind the result cache)",
+    )
     add_database_argument(parser)
     parser.add_argument("--port", type=int, help="port for the server (default: a free one)")
     parser.add_argument("--quick", action="store_true", help="scale 1 for 3 seconds")
@@ -93,8 +90,9 @@ async def _statements_per_request(settings: Settings) -> tuple[str, int, int]:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             found = await client.post("/graphql", json={"query": COALITION})
             coalition_id = found.json()["data"]["coalition"]["id"]
-            page = {"query": PAGE, "variables": {"coalitionId": coalition_id}}
-            await client.post("/graphql", json=page)  # warm the parser and validation caches
+            page = page_request(coalition_id)
+            # Warms the parser's and validation's caches (and the read cache, if on).
+            await client.post("/graphql", json=page)
             sa.event.listen(engine.sync_engine, "before_cursor_execute", counted)
             response = await client.post("/graphql", json=page)
             sa.event.remove(engine.sync_engine, "before_cursor_execute", counted)
@@ -110,7 +108,14 @@ def main() -> None:
     arguments = _arguments()
     url = sa.make_url(arguments.database_url)
     database_url = url.render_as_string(hide_password=False)
-    settings = Settings(database_url=database_url, env=Environment.PRODUCTION)
+    configuration = HUB_CONFIGURATIONS[arguments.hub]
+    settings = Settings(
+        database_url=database_url,
+        env=Environment.PRODUCTION,
+        redis_url=None,
+        compiled_reads=configuration.compiled_reads,
+        read_cache=configuration.read_cache,
+    )
     asyncio.run(create_database(url))
     server: subprocess.Popen[bytes] | None = None
     try:
@@ -121,7 +126,7 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
             log = Path(folder) / "serve.log"
-            server = serve_hub(database_url, port, log)
+            server = serve_hub(database_url, port, log, configuration=configuration)
             try:
                 asyncio.run(wait_until_ready(base_url, server))
             except SystemExit:
@@ -141,7 +146,7 @@ def main() -> None:
             load = asyncio.run(
                 drive(
                     base_url,
-                    {"query": PAGE, "variables": {"coalitionId": coalition_id}},
+                    page_request(coalition_id),
                     duration=arguments.duration,
                     concurrency=arguments.concurrency,
                 )
@@ -172,7 +177,7 @@ def _report(
         f"{seeded.activities} activities)",
         f"seed time             {seed_seconds:.1f} s",
         f"load                  {arguments.concurrency} concurrent, {arguments.duration:g} s, "
-        f"1 uvicorn worker, {os.cpu_count()} CPUs",
+        f"1 uvicorn worker, {os.cpu_count()} CPUs; hub-{arguments.hub}",
         f"requests              {requests} ({load.failures} failed)",
     ]
     if requests:
