@@ -128,11 +128,15 @@ class JsonListContains(sa.sql.expression.ColumnElement[bool]):
     inherit_cache = True
     type = sa.Boolean()
 
-    def __init__(self, column: Any, value: str | int) -> None:
+    def __init__(self, column: Any, value: str | int | sa.BindParameter[Any]) -> None:
         self.column = column
-        value_type = sa.Integer() if isinstance(value, int) else sa.String()
+        if isinstance(value, sa.BindParameter):
+            bound, value_type = value, value.type
+        else:
+            value_type = sa.Integer() if isinstance(value, int) else sa.String()
+            bound = sa.bindparam(None, value, type_=value_type)
         # The cast tells PostgreSQL the parameter's type inside jsonb_build_array(VARIADIC "any").
-        self.value = sa.cast(sa.bindparam(None, value, type_=value_type), value_type)
+        self.value = sa.cast(bound, value_type)
 
 
 @compiles(JsonListContains, "postgresql")

@@ -11,7 +11,7 @@ from sqlmodel import col
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, NotFound
-from backend.services import access, audit, coalitions, feed
+from backend.services import access, audit, coalitions, feed, pages
 from backend.services.validation import LONG_TEXT, Checks
 from events import messages
 
@@ -80,8 +80,13 @@ async def get(session: AsyncSession, actor: Actor, *, activity_id: int) -> model
 
 
 def listing(actor: Actor, filter: ActivityFilter) -> sa.Select[Any]:
+    return listing_by(access.reader_of(actor), filter)
+
+
+def listing_by(reader: access.Reader, filter: ActivityFilter) -> sa.Select[Any]:
+    """`listing` for a reader; the filter's values may be bound parameters."""
     activity = models.Activity
-    statement = sa.select(activity).where(access.activity_listed(actor))
+    statement = sa.select(activity).where(access.listed(reader, models.table_of(models.Activity)))
     if filter.coalition_id is not None:
         statement = statement.where(col(activity.coalition_id) == filter.coalition_id)
     if filter.workstream_id is not None:
@@ -93,7 +98,7 @@ def listing(actor: Actor, filter: ActivityFilter) -> sa.Select[Any]:
                 models.JsonListContains(activity.organisation_ids, filter.organisation_id),
             )
         )
-    if filter.kinds:
+    if pages.given(filter.kinds):
         statement = statement.where(col(activity.kind).in_(filter.kinds))
     if filter.country is not None:
         statement = statement.where(models.JsonListContains(activity.countries, filter.country))

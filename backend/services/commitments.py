@@ -13,7 +13,16 @@ from sqlmodel import col
 from backend import models
 from backend.actors import Actor
 from backend.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion
-from backend.services import access, audit, coalitions, commitment_rules, drafts, feed, fx
+from backend.services import (
+    access,
+    audit,
+    coalitions,
+    commitment_rules,
+    drafts,
+    feed,
+    fx,
+    pages,
+)
 from backend.services.commitment_rules import CommitmentDraft, InKindDraft
 
 __all__ = ["CommitmentDraft", "CommitmentFilter", "InKindDraft"]
@@ -220,8 +229,16 @@ async def get(session: AsyncSession, actor: Actor, *, commitment_id: int) -> mod
 
 def listing(actor: Actor, filter: CommitmentFilter) -> sa.Select[Any]:
     """The commitments the actor may see that match `filter`, as a statement for pages."""
+    return listing_by(access.reader_of(actor), filter)
+
+
+def listing_by(reader: access.Reader, filter: CommitmentFilter) -> sa.Select[Any]:
+    """`listing` for a reader; the filter's values may be bound parameters (compiled reads
+    build the statement once and bind each request's values)."""
     commitment = models.Commitment
-    statement = sa.select(commitment).where(access.commitment_listed(actor))
+    statement = sa.select(commitment).where(
+        access.listed(reader, models.table_of(models.Commitment))
+    )
     equal = {
         "coalition_id": filter.coalition_id,
         "workstream_id": filter.workstream_id,
@@ -231,7 +248,7 @@ def listing(actor: Actor, filter: CommitmentFilter) -> sa.Select[Any]:
     for name, value in equal.items():
         if value is not None:
             statement = statement.where(col(getattr(commitment, name)) == value)
-    if filter.stages:
+    if pages.given(filter.stages):
         statement = statement.where(col(commitment.stage).in_(filter.stages))
     if filter.organisation_type is not None:
         organisation = models.Organisation

@@ -32,6 +32,11 @@ class Page(Generic[T]):
     count_statement: sa.Select[Any]
 
 
+def given(values: Any) -> bool:
+    """Whether a list filter was given: a non-empty list, or a bound parameter for one."""
+    return bool(values) if isinstance(values, list) else values is not None
+
+
 def check_first(first: int, *, limit: int) -> None:
     if first < 0 or first > limit:
         message = f"`first` must be between 0 and {limit}."

@@ -36,6 +36,19 @@ Variables = VariableValues
 Fields = dict[str, list[FieldNode]]
 
 
+def arguments_of(
+    schema: GraphQLSchema, type_name: str, node: FieldNode
+) -> Callable[[Variables], dict[str, Any]]:
+    """The field's coerced arguments (defaults filled in) for an execution's variables."""
+    parent = schema.get_type(type_name)
+    definition = parent.fields[node.name.value]  # type: ignore[union-attr]
+
+    def values_of(variables: Variables) -> dict[str, Any]:
+        return get_argument_values(definition, node, variables)
+
+    return values_of
+
+
 class Unsupported(Exception):
     """The compiler does not handle this selection: the resolvers answer it."""
 
@@ -60,11 +73,9 @@ class Build:
     json: JsonSql
     reader: access.Reader
     fragments: Mapping[str, FragmentDefinitionNode]
-    variables: Variables
-    max_page_size: int
     parameters: list[Parameter] = field(default_factory=list)
-    # Set by a root field whose statement depends on the values of its arguments.
-    per_request: bool = False
+    # Each connection's arguments in the request the statement is built for, by key.
+    pages: Mapping[str, Any] = field(default_factory=dict)
     names: Iterator[int] = field(default_factory=itertools.count)
 
     def alias(self, table: sa.Table) -> Any:
@@ -79,14 +90,7 @@ class Build:
         return bind
 
     def arguments(self, type_name: str, node: FieldNode) -> Callable[[Variables], dict[str, Any]]:
-        """The field's coerced arguments (defaults filled in) for an execution's variables."""
-        parent = self.schema.get_type(type_name)
-        definition = parent.fields[node.name.value]  # type: ignore[union-attr]
-
-        def values_of(variables: Variables) -> dict[str, Any]:
-            return get_argument_values(definition, node, variables)
-
-        return values_of
+        return arguments_of(self.schema, type_name, node)
 
     # -- selections --------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.actors import Actor
 from backend.graphql.compiled import json_sql
 from backend.graphql.compiled.compiler import Build, Parameter, Unsupported, root_fields
-from backend.graphql.compiled.roots import root
+from backend.graphql.compiled.roots import CONNECTIONS, PageArguments, page_arguments, root
 from backend.models.base import UTCDateTime
 from backend.services import access
 
@@ -70,7 +70,8 @@ class Statement:
 
 
 class Plan:
-    """One trusted query operation, compiled for each kind of reader on first use."""
+    """One trusted query operation, compiled on first use for each kind of reader (and,
+    for connections, each shape of their arguments)."""
 
     def __init__(
         self,
@@ -86,46 +87,51 @@ class Plan:
         self.name = operation.name.value if operation.name else ""
         self.fragments = fragments
         self.max_page_size = max_page_size
-        self._statements: dict[str, Statement] = {}
-        # Compiled now for the anonymous reader: raises Unsupported before any request.
-        self.per_request = False
-        statement, self.per_request = self._compile(ANONYMOUS, None, VariableValues({}, {}))
-        if not self.per_request:
-            self._statements[ANONYMOUS] = statement
-
-    def statement(self, actor: Actor, variables: VariableValues) -> Statement:
-        kind = reader_kind(actor)
-        if self.per_request:
-            return self._compile(kind, actor, variables)[0]
-        statement = self._statements.get(kind)
-        if statement is None:
-            statement = self._statements[kind] = self._compile(kind, None, variables)[0]
-        return statement
-
-    def _compile(
-        self, kind: str, actor: Actor | None, variables: VariableValues
-    ) -> tuple[Statement, bool]:
-        build = Build(
-            schema=self.schema,
-            json=self.json,
-            reader=_reader(kind),
-            fragments=self.fragments,
-            variables=variables,
-            max_page_size=self.max_page_size,
-        )
-        pairs = [
-            (key, root(build, actor, nodes))
-            for key, nodes in root_fields(build, self.operation).items()
-        ]
-        document = self.json.text(self.json.object(pairs)).label("data")
-        return Statement(sa.select(document), build.parameters), build.per_request
+        self._statements: dict[tuple[Any, ...], Statement] = {}
+        build = self._build(ANONYMOUS, {})
+        self.connections = {
+            key: nodes[0]
+            for key, nodes in root_fields(build, operation).items()
+            if nodes[0].name.value in CONNECTIONS
+        }
+        if not self.connections:
+            # Compiled now: a selection the compiler cannot take fails before any request.
+            self._statements[(ANONYMOUS, ())] = self._compile(build)
 
     def prepare(
         self, actor: Actor, variables: VariableValues, now: dt.datetime
     ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """The statement and its values; Fallback when the values need the resolvers."""
-        statement = self.statement(actor, variables)
-        return statement.select, {**reader_values(actor, now), **statement.values(variables)}
+        pages = {
+            key: page_arguments(self.schema, key, node, variables, self.max_page_size)
+            for key, node in self.connections.items()
+        }
+        kind = reader_kind(actor)
+        shape = (kind, tuple(page.shape for page in pages.values()))
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = self._statements[shape] = self._compile(self._build(kind, pages))
+        values = {**reader_values(actor, now), **statement.values(variables)}
+        for page in pages.values():
+            values.update(page.values)
+        return statement.select, values
+
+    def _build(self, kind: str, pages: Mapping[str, PageArguments]) -> Build:
+        return Build(
+            schema=self.schema,
+            json=self.json,
+            reader=_reader(kind),
+            fragments=self.fragments,
+            pages=pages,
+        )
+
+    def _compile(self, build: Build) -> Statement:
+        pairs = [
+            (key, root(build, key, nodes))
+            for key, nodes in root_fields(build, self.operation).items()
+        ]
+        document = self.json.text(self.json.object(pairs)).label("data")
+        return Statement(sa.select(document), build.parameters)
 
     async def run(
         self, session: AsyncSession, prepared: tuple[sa.Select[Any], dict[str, Any]]

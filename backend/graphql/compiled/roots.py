@@ -1,25 +1,33 @@
 """The Query fields a compiled operation may start from, and the connections they return."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from graphql import FieldNode, GraphQLList, GraphQLNonNull, SelectionNode
+from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLSchema, SelectionNode
 
 from backend import models
-from backend.actors import Actor
 from backend.errors import DomainError
 from backend.graphql import activities as activity_types
 from backend.graphql import commitments as commitment_types
 from backend.graphql import relay
 from backend.graphql.compiled import shapes
-from backend.graphql.compiled.compiler import Build, Fallback, Join, Unsupported, rows_of
+from backend.graphql.compiled.compiler import (
+    Build,
+    Fallback,
+    Join,
+    Unsupported,
+    arguments_of,
+    rows_of,
+)
 from backend.graphql.compiled.json_sql import Expression
 from backend.services import activities, commitments, pages
 
+CONNECTIONS = ("commitments", "activities")
 
-def root(build: Build, actor: Actor | None, nodes: list[FieldNode]) -> Expression:
-    """The JSON of one Query field; `actor` is given only when the statement is built for
-    one execution (connections), None when it is built once for a kind of reader."""
+
+def root(build: Build, key: str, nodes: list[FieldNode]) -> Expression:
+    """The JSON of one Query field (`key`: its response key)."""
     node = nodes[0]
     name = node.name.value
     children = build.children(nodes)
@@ -29,11 +37,9 @@ def root(build: Build, actor: Actor | None, nodes: list[FieldNode]) -> Expressio
         return _coalition(build, node, children)
     if name == "organisation":
         return _organisation(build, node, children)
-    if name in ("commitments", "activities"):
-        if actor is None:
-            build.per_request = True
-            return sa.null()
-        return _connection(build, actor, node, children)
+    if name in CONNECTIONS:
+        page = build.pages[key]
+        return Connection(build, node, page).json(children)
     raise Unsupported(f"Query.{name}")
 
 
@@ -65,28 +71,74 @@ def _organisation(build: Build, node: FieldNode, children: list[SelectionNode]) 
     return build.json.embed(select.correlate_except(rows).scalar_subquery())
 
 
-def _connection(
-    build: Build, actor: Actor, node: FieldNode, children: list[SelectionNode]
-) -> Expression:
-    arguments = build.arguments("Query", node)(build.variables)
+@dataclass(frozen=True)
+class PageArguments:
+    """A connection's arguments in one request: what its statement depends on (which
+    filters are given, whether it continues after a cursor, the order), and the values
+    the statement binds — so one statement serves every request of the same shape."""
+
+    key: str
+    field: str
+    filters: tuple[str, ...]
+    after: bool
+    ordering: relay.Ordering
+    values: dict[str, Any]
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        return (self.key, self.field, self.filters, self.after, self.ordering.name)
+
+    def bind(self, name: str, type_: Any = None, *, expanding: bool = False) -> Any:
+        return sa.bindparam(f"{self.key}_{name}", type_=type_, expanding=expanding)
+
+
+def page_arguments(
+    schema: GraphQLSchema, key: str, node: FieldNode, variables: Any, max_page_size: int
+) -> PageArguments:
+    """Checked as the resolver checks them; Fallback when it would refuse them (it answers
+    with the reference error)."""
+    arguments = arguments_of(schema, "Query", node)(variables)
+    field = node.name.value
     try:
-        pages.check_first(arguments["first"], limit=build.max_page_size)
-        if node.name.value == "commitments":
+        pages.check_first(arguments["first"], limit=max_page_size)
+        if field == "commitments":
             filter = _input(commitment_types.CommitmentFilter, arguments["filter"])
-            base = commitments.listing(actor, commitment_types.criteria_of(filter))
+            criteria: Any = commitment_types.criteria_of(filter)
             ordering = commitment_types.ORDERINGS[arguments["orderBy"]]
-            type_name, table = "Commitment", models.table_of(models.Commitment)
         else:
             filter = _input(activity_types.ActivityFilter, arguments["filter"])
-            base = activities.listing(actor, activity_types.criteria_of(filter))
+            criteria = activity_types.criteria_of(filter)
             ordering = activity_types.LATEST_FIRST
-            type_name, table = "Activity", models.table_of(models.Activity)
         after = relay.decode_cursor(ordering, arguments["after"]) if arguments["after"] else None
     except DomainError as error:
         raise Fallback(str(error)) from error
-    return Connection(build, node, table, ordering).json(
-        base, type_name, arguments["first"], after, children
-    )
+    given = {name: value for name, value in vars(criteria).items() if value not in (None, [])}
+    values = {f"{key}_filter_{name}": value for name, value in given.items()}
+    values[f"{key}_first"] = arguments["first"]
+    values[f"{key}_limit"] = arguments["first"] + 1
+    if after is not None:
+        values[f"{key}_after_key"], values[f"{key}_after_id"] = after
+    return PageArguments(key, field, tuple(given), after is not None, ordering, values)
+
+
+def _listing(build: Build, page: PageArguments) -> tuple[sa.Select[Any], sa.Table, str]:
+    """The connection's rows, filtered with bound values (services' own listing)."""
+    lists = ("stages", "kinds")
+    bound = {name: page.bind(f"filter_{name}", expanding=name in lists) for name in page.filters}
+    for name in ("country", "sdg_target"):  # compared inside JSON lists: typed parameters
+        if name in bound:
+            bound[name] = page.bind(f"filter_{name}", sa.String())
+    if page.field == "commitments":
+        if "organisation_id" in bound:
+            bound["organisation_id"] = page.bind("filter_organisation_id", sa.Integer())
+        criteria = commitments.CommitmentFilter(**bound)
+        table = models.table_of(models.Commitment)
+        return commitments.listing_by(build.reader, criteria), table, "Commitment"
+    if "organisation_id" in bound:
+        bound["organisation_id"] = page.bind("filter_organisation_id", sa.Integer())
+    table = models.table_of(models.Activity)
+    statement = activities.listing_by(build.reader, activities.ActivityFilter(**bound))
+    return statement, table, "Activity"
 
 
 def _input(input_type: Any, values: dict[str, Any] | None) -> Any:
@@ -103,35 +155,25 @@ def _snake(name: str) -> str:
 class Connection:
     """A keyset page as JSON: totalCount, pageInfo and edges with their cursors."""
 
-    def __init__(
-        self, build: Build, node: FieldNode, table: sa.Table, ordering: relay.Ordering
-    ) -> None:
+    def __init__(self, build: Build, node: FieldNode, page: PageArguments) -> None:
         self.build = build
-        self.table = table
-        self.ordering = ordering
+        self.page = page
+        self.ordering = page.ordering
         field_type = build.schema.query_type.fields[node.name.value].type  # type: ignore[union-attr]
         self.type_name = _named(field_type)
         edges_type = build.schema.get_type(self.type_name).fields["edges"].type  # type: ignore[union-attr]
         self.edge_type_name = _named(edges_type)
 
-    def json(
-        self,
-        base: sa.Select[Any],
-        node_type: str,
-        first: int,
-        after: tuple[Any, int] | None,
-        children: list[SelectionNode],
-    ) -> Expression:
-        build, json, table = self.build, self.build.json, self.table
+    def json(self, children: list[SelectionNode]) -> Expression:
+        build, json, page = self.build, self.build.json, self.page
+        base, table, node_type = _listing(build, page)
         key, id = table.c[self.ordering.column.key], table.c.id
         descending = self.ordering.descending
         order = (key.desc(), id.desc()) if descending else (key, id)
         filtered = base.order_by(None)
         paged = filtered
-        if after is not None:
-            after_key = sa.bindparam(build.name("k"), after[0], type_=key.type)
-            after_id = sa.bindparam(build.name("i"), after[1], type_=sa.Integer)
-            bound = sa.tuple_(after_key, after_id)
+        if page.after:
+            bound = sa.tuple_(page.bind("after_key", key.type), page.bind("after_id", sa.Integer()))
             paged = paged.where(
                 sa.tuple_(key, id) < bound if descending else sa.tuple_(key, id) > bound
             )
@@ -143,11 +185,11 @@ class Connection:
             [n for nodes in edge_fields.values() for n in nodes if n.name.value == "node"]
         )
         key_text = json.instant(key) if self.ordering.is_datetime else key
-        limit = sa.bindparam(build.name("limit"), first + 1, type_=sa.Integer)
-        first_bind = sa.bindparam(build.name("first"), first, type_=sa.Integer)
+        limit = page.bind("limit", sa.Integer())
+        first_bind = page.bind("first", sa.Integer())
         joins: list[Join] = []
         node = build.object(node_type, table, node_children, None, joins)
-        page = (
+        page_rows = (
             paged.with_only_columns(
                 sa.func.row_number().over(order_by=order).label("n"),
                 json.cursor(self.ordering.name, key_text, id).label("cursor"),
@@ -167,9 +209,9 @@ class Connection:
                 total = sa.select(sa.func.count()).select_from(filtered.subquery())
                 pairs.append((response_key, total.scalar_subquery()))
             elif name == "pageInfo":
-                pairs.append((response_key, self._page_info(page, first_bind, nodes)))
+                pairs.append((response_key, self._page_info(page_rows, first_bind, nodes)))
             elif name == "edges":
-                pairs.append((response_key, self._edges(page, first_bind, edge_fields)))
+                pairs.append((response_key, self._edges(page_rows, first_bind, edge_fields)))
             else:
                 raise Unsupported(f"{self.type_name}.{name}")
         return json.object(pairs)
