@@ -17,6 +17,7 @@ from backend import db, metrics
 from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import schema as graphql_schema
+from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
 from backend.graphql.context import Context, LiveFeed
 from backend.graphql.feed_renders import SharedRenders
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     feed = LiveFeed(fanout=fanout, bus=bus, renders=renders)
     compiled_reads = (
-        CompiledReads(schema._schema, engine.dialect.name, max_page_size=settings.max_page_size)
+        CompiledReads(schema._schema, engine, max_page_size=settings.max_page_size)
         if settings.compiled_reads
         else None
     )
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             await bus.close()
             if read_cache is not None:
                 await read_cache.close()
+            await compiled.close(compiled_reads)
             if owns_engine:
                 await engine.dispose()
 

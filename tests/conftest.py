@@ -29,6 +29,7 @@ from sqlmodel import SQLModel
 import backend.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from backend import db, migrations
 from backend.config import Environment, Settings
+from backend.graphql.compiled import reads as compiled_reads
 from backend.main import create_app
 from tests.required import missing
 from tests.servers import LiveServer, serve
@@ -206,9 +207,11 @@ class Api:
         return data
 
 
-@pytest.fixture(scope="session")
-def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
-    return create_app(settings, engine=engine)
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    app = create_app(settings, engine=engine)
+    yield app
+    await compiled_reads.close(app.state.compiled_reads)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

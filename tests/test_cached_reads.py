@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from backend import models
+from backend.graphql.compiled import reads as compiled_reads
 from backend.main import create_app
 from tests.factories import (
     gid,
@@ -119,6 +120,8 @@ async def test_a_cached_answer_never_crosses_visibility_scopes(settings, engine,
     member = [await read(cached, member_token) for _ in range(2)]
     anonymous = [await read(cached, None) for _ in range(2)]
 
+    await compiled_reads.close(cached.state.compiled_reads)
+    await compiled_reads.close(reference.state.compiled_reads)
     assert cached.state.compiled_reads.answered["CoalitionPage"] == 4
     assert member == [await read(reference, member_token)] * 2
     assert anonymous == [await read(reference, None)] * 2
@@ -142,6 +145,7 @@ async def test_an_embargo_ending_is_a_change_the_cache_sees(settings, engine, se
         during = [_titles(await _page(client, coalition)) for _ in range(2)]
         await asyncio.sleep((ends - dt.datetime.now(dt.UTC)).total_seconds() + 0.1)
         after = _titles(await _page(client, coalition))
+    await compiled_reads.close(app.state.compiled_reads)
 
     assert during == [set(), set()]
     assert after == {"Launch"}

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from backend import models
@@ -37,7 +37,9 @@ async def announce_due(session: AsyncSession) -> int:
     return announced
 
 
-async def next_end(session: AsyncSession, after: dt.datetime) -> dt.datetime | None:
+async def next_end(
+    session: AsyncSession | AsyncConnection, after: dt.datetime
+) -> dt.datetime | None:
     """The first embargo to end after `after`: until then, readers see what they saw."""
     ends: list[dt.datetime] = []
     for model in (models.Commitment, models.Activity):

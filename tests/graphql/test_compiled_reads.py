@@ -13,9 +13,11 @@ import orjson
 import pytest_asyncio
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend import demo, models
 from backend.config import Settings
+from backend.graphql.compiled import reads as compiled_reads
 from backend.main import create_app
 from tests.factories import gid, make_token
 
@@ -62,6 +64,7 @@ async def hubs(settings: Settings, engine: Any) -> AsyncIterator[tuple[Hub, Hub]
     finally:
         for hub in made:
             await hub.client.aclose()
+            await compiled_reads.close(hub.app.state.compiled_reads)
 
 
 async def _readers(session: Any) -> dict[str, str | None]:
@@ -167,7 +170,9 @@ async def test_every_trusted_query_reads_the_same_through_both_paths(
     assert compared > 300
 
 
-async def test_the_coalition_page_is_one_statement(hubs, session_factory, statement_counter):
+async def test_the_coalition_page_is_one_statement(
+    hubs, engine, session_factory, statement_counter
+):
     _, compiled = hubs
     await demo.seed(session_factory)
     async with session_factory() as session:
@@ -176,7 +181,42 @@ async def test_the_coalition_page_is_one_statement(hubs, session_factory, statem
         )
     variables = {"slug": demo.SLUG, "coalitionId": gid(learning)}
     await compiled.read(PORTAL, "CoalitionPage", variables, None)  # the plan is built
+    # Compiled reads may have a pool of their own (PostgreSQL): count on both engines.
+    reads_engine = compiled.app.state.compiled_reads.engine.sync_engine
+    own_pool = reads_engine is not engine.sync_engine
+    if own_pool:
+        sa.event.listen(reads_engine, "before_cursor_execute", statement_counter.record)
     statement_counter.reset()
-    body = json.loads(await compiled.read(PORTAL, "CoalitionPage", variables, None))
+    try:
+        body = json.loads(await compiled.read(PORTAL, "CoalitionPage", variables, None))
+    finally:
+        if own_pool:
+            sa.event.remove(reads_engine, "before_cursor_execute", statement_counter.record)
     assert len(body["data"]["coalition"]["memberships"]) > 10
     assert statement_counter.count == 1, statement_counter.statements
+
+
+async def test_a_compiled_read_that_fails_is_answered_by_the_resolvers(
+    hubs, session_factory, caplog
+):
+    reference, compiled = hubs
+    await demo.seed(session_factory)
+    variables = {"first": 5}
+    reads = compiled.app.state.compiled_reads
+    working = reads.engine
+    # A database that cannot be reached: the statement fails as a lost server would.
+    unreachable = (
+        "postgresql+asyncpg://postgres@127.0.0.1:9/none"
+        if working.dialect.name == "postgresql"
+        else "sqlite+aiosqlite:////nonexistent/folder/hub.db"
+    )
+    reads.engine = create_async_engine(unreachable)
+    try:
+        answered = await compiled.read(PORTAL, "Commitments", variables, None)
+    finally:
+        await reads.engine.dispose()
+        reads.engine = working
+
+    assert answered == await reference.read(PORTAL, "Commitments", variables, None)
+    assert b'"edges"' in answered and reads.answered["Commitments"] == 0
+    assert "compiled read Commitments failed" in caplog.text

@@ -21,7 +21,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 from graphql.language import Visitor
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.actors import Actor
 from backend.graphql.compiled import json_sql
@@ -134,11 +134,10 @@ class Plan:
         return Statement(sa.select(document), build.parameters)
 
     async def run(
-        self, session: AsyncSession, prepared: tuple[sa.Select[Any], dict[str, Any]]
+        self, connection: AsyncConnection, prepared: tuple[sa.Select[Any], dict[str, Any]]
     ) -> str:
         """The operation's `data`, as JSON text, from one statement."""
         select, values = prepared
-        connection = await session.connection()
         if self.json.name == "sqlite":
             await _register_functions(connection)
         result = await connection.execute(select, values)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationType
 from graphql.execution.values import get_variable_values
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from strawberry.extensions import SchemaExtension
 
 from backend.actors import Actor
@@ -36,9 +37,20 @@ log = logging.getLogger(__name__)
 class CompiledReads:
     """This process's plans: one per trusted document text and operation name."""
 
-    def __init__(self, schema: GraphQLSchema, dialect: str, *, max_page_size: int) -> None:
+    def __init__(self, schema: GraphQLSchema, engine: AsyncEngine, *, max_page_size: int) -> None:
         self.schema = schema
-        self.json = json_sql.for_dialect(dialect)
+        self.json = json_sql.for_dialect(engine.dialect.name)
+        # One statement is one snapshot: on PostgreSQL it runs in autocommit (no BEGIN, no
+        # ROLLBACK) on a pool without the per-checkout ping. A dead connection fails that
+        # one read, which the resolvers then answer through the main (pinged) pool.
+        self._own_engine = engine.dialect.name == "postgresql"
+        self.engine = (
+            create_async_engine(
+                engine.url, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT"
+            )
+            if self._own_engine
+            else engine
+        )
         self.max_page_size = max_page_size
         self.trusted = trusted_operations()
         # (document text, operation name) -> its plan, or None: the resolvers answer it.
@@ -102,14 +114,25 @@ class CompiledReads:
         except (Fallback, Unsupported) as reason:
             log.debug("operation %s goes to the resolvers: %s", operation_name, reason)
             return None
-        async with context.reading() as session:
-            data = await plan.run(session, prepared)
-            if cache is not None and generation is not None:
-                valid_until = await embargoes.next_end(session, now)
+        try:
+            async with self.engine.connect() as connection:
+                data = await plan.run(connection, prepared)
+                if cache is not None and generation is not None:
+                    valid_until = await embargoes.next_end(connection, now)
+        except Exception:
+            # Never an answer the resolvers would not give: they answer instead (and their
+            # errors are masked as any other).
+            log.exception("compiled read %s failed; the resolvers answer it", operation_name)
+            return None
         if cache is not None and generation is not None:
             await cache.put(key, generation, data.encode(), valid_until)
         self.answered[plan.name] += 1
         return ExecutionResult(data=orjson.Fragment(data))  # type: ignore[arg-type]
+
+
+async def close(reads: "CompiledReads | None") -> None:
+    if reads is not None and reads._own_engine:
+        await reads.engine.dispose()
 
 
 def _cache_key(
