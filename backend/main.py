@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # Returns even when Redis does not answer: mutations work without it (the relay
         # publishes later), and the feed takes its place in the stream once Redis is back.
         await fanout.start()
-        # Everything built so far (schema, plans' statements, pools) lives as long as the
+        # Everything built so far (code, schema, pools) lives as long as the
         # process: out of the collector's sight, so its full collections stay short.
         gc.collect()
         gc.freeze()
