@@ -1,10 +1,11 @@
 """One query operation -> one SQL statement that returns the whole `data` object as JSON.
 
 The selection set is walked once (fragments spread, fields merged by response key, as
-graphql-core's collect_fields does); each field becomes the SQL of its `shapes` entry, each
-relation a correlated subquery, the access rules of services.access the predicates of the
-statement. Whatever this module does not know raises `Unsupported`, and the operation goes
-through the resolvers instead.
+graphql-core's collect_fields does); each field becomes the SQL of its `shapes` entry, a
+to-one relation a LEFT JOIN, a list a correlated subquery (PostgreSQL) or a WITH query
+(SQLite), and the access rules of services.access the predicates of the statement.
+Whatever this module does not know raises `Unsupported`, and the operation goes through
+the resolvers instead.
 """
 
 import itertools

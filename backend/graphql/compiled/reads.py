@@ -69,9 +69,11 @@ class CompiledReads:
 
     def _make_plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
         printed = canonical(document, operation_name)
+        if printed is None:
+            return None
         operation, fragments = select_operation(document, operation_name)
         name = operation.name.value if operation.name else None
-        if printed is None or name is None or self.trusted.get(name) != printed:
+        if name is None or self.trusted.get(name) != printed:
             return None
         if operation.operation is not OperationType.QUERY:
             return None
