@@ -54,8 +54,7 @@ class JsonSql:
         raise NotImplementedError
 
     def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
-        """`[element for each row of where, in order_by]`, `[]` when there is none (for
-        databases that nest lists)."""
+        """`[element for each row of where, in order_by]`, `[]` when there is none."""
         raise NotImplementedError
 
     def elements(
@@ -188,6 +187,13 @@ class SqliteJson(JsonSql):
     def embed(self, subquery: Expression) -> Expression:
         # A subquery's value loses its JSON subtype: json() gives it back.
         return sa.func.json(subquery)
+
+    def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
+        # A connection's edges (one level, so the parser's depth is no matter). SQLite
+        # before 3.44 has no ORDER BY inside aggregates; an ordered subquery feeding an
+        # aggregate is kept in order (the flattener leaves it alone).
+        rows = where.with_only_columns(element.label("element")).order_by(*order_by).subquery()
+        return sa.select(sa.func.json_group_array(sa.func.json(rows.c.element))).scalar_subquery()
 
     def elements(
         self, column: Any, *, integers: bool, name: str
