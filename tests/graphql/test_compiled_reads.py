@@ -25,8 +25,8 @@ OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
 PORTAL = (OPERATIONS / "portal.graphql").read_text("utf-8")
 SECRETARIAT = (OPERATIONS / "secretariat.graphql").read_text("utf-8")
 # The trusted queries the compiler does not take (yet): the resolvers answer them.
-ANSWERED_BY_RESOLVERS = {"Viewer", "Node", "AuditTrail", "ApiTokens"}
-COMPILED = {"CoalitionPage", "Commitments", "Organisation", "Activities"}
+ANSWERED_BY_RESOLVERS = {"Viewer", "AuditTrail", "ApiTokens"}
+COMPILED = {"CoalitionPage", "Commitments", "Organisation", "Activities", "Node"}
 
 
 class Hub:
@@ -99,6 +99,34 @@ async def _readers(session: Any) -> dict[str, str | None]:
     }
 
 
+async def _nodes(session: Any) -> list[Any]:
+    """Objects of every node type: confidential, members-only and embargoed commitments
+    and activities among them (the compiled types), and the others (the resolvers')."""
+    commitment, activity = models.Commitment, models.Activity
+    special = sa.or_(
+        commitment.visibility != models.Visibility.PUBLIC, commitment.embargo_until.is_not(None)
+    )
+    found: list[Any] = []
+    for statement in (
+        sa.select(models.Coalition),
+        sa.select(models.Workstream).limit(3),
+        sa.select(models.Organisation).limit(5),
+        sa.select(commitment).where(special),
+        sa.select(commitment).order_by(commitment.id).limit(5),
+        sa.select(activity).where(
+            sa.or_(
+                activity.visibility != models.Visibility.PUBLIC, activity.embargo_until.is_not(None)
+            )
+        ),
+        sa.select(activity).order_by(activity.id).limit(3),
+        sa.select(models.Membership).limit(2),
+        sa.select(models.InKindLine).limit(2),
+        sa.select(models.Delivery).limit(2),
+    ):
+        found += list(await session.scalars(statement))
+    return found
+
+
 async def _variable_sets(session: Any, hub: Hub) -> dict[str, list[dict[str, Any]]]:
     coalitions = list(await session.scalars(sa.select(models.Coalition).order_by("id")))
     learning = next(c for c in coalitions if c.slug == demo.SLUG)
@@ -141,7 +169,7 @@ async def _variable_sets(session: Any, hub: Hub) -> dict[str, list[dict[str, Any
             {"filter": {"organisationId": gid(organisations[0])}},
         ],
         "Viewer": [{}],
-        "Node": [{"id": gid(learning)}],
+        "Node": [{"id": gid(node)} for node in await _nodes(session)] + [{"id": "not an id"}],
         "AuditTrail": [{"entityId": gid(learning)}],
         "ApiTokens": [{}],
     }

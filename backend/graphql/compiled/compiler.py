@@ -18,6 +18,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -118,9 +119,17 @@ class Build:
                     selection.type_condition.name.value if selection.type_condition else type_name
                 )
                 selection_set = selection.selection_set
-            if condition != type_name:
+            if condition == type_name or condition in self._interfaces(type_name):
+                self._collect(type_name, selection_set.selections, into)
+            elif not isinstance(self.schema.get_type(condition), GraphQLObjectType):
                 raise Unsupported(f"fragment on {condition} inside {type_name}")
-            self._collect(type_name, selection_set.selections, into)
+            # else: a fragment on another object type, which this object is not
+
+    def _interfaces(self, type_name: str) -> set[str]:
+        found = self.schema.get_type(type_name)
+        if not isinstance(found, GraphQLObjectType):
+            return set()
+        return {interface.name for interface in found.interfaces}
 
     @staticmethod
     def children(nodes: list[FieldNode]) -> list[SelectionNode]:

@@ -26,7 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backend.actors import Actor
 from backend.graphql.compiled import json_sql
 from backend.graphql.compiled.compiler import Build, Parameter, Unsupported, root_fields
-from backend.graphql.compiled.roots import CONNECTIONS, PageArguments, page_arguments, root
+from backend.graphql.compiled.roots import (
+    PER_SHAPE,
+    NodeArguments,
+    PageArguments,
+    request_arguments,
+    root,
+)
 from backend.models.base import UTCDateTime
 from backend.services import access
 
@@ -89,12 +95,12 @@ class Plan:
         self.max_page_size = max_page_size
         self._statements: dict[tuple[Any, ...], Statement] = {}
         build = self._build(ANONYMOUS, {})
-        self.connections = {
+        self.per_shape = {
             key: nodes[0]
             for key, nodes in root_fields(build, operation).items()
-            if nodes[0].name.value in CONNECTIONS
+            if nodes[0].name.value in PER_SHAPE
         }
-        if not self.connections:
+        if not self.per_shape:
             # Compiled now: a selection the compiler cannot take fails before any request.
             self._statements[(ANONYMOUS, ())] = self._compile(build)
 
@@ -103,8 +109,8 @@ class Plan:
     ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """The statement and its values; Fallback when the values need the resolvers."""
         pages = {
-            key: page_arguments(self.schema, key, node, variables, self.max_page_size)
-            for key, node in self.connections.items()
+            key: request_arguments(self.schema, key, node, variables, self.max_page_size)
+            for key, node in self.per_shape.items()
         }
         kind = reader_kind(actor)
         shape = (kind, tuple(page.shape for page in pages.values()))
@@ -116,7 +122,7 @@ class Plan:
             values.update(page.values)
         return statement.select, values
 
-    def _build(self, kind: str, pages: Mapping[str, PageArguments]) -> Build:
+    def _build(self, kind: str, pages: Mapping[str, PageArguments | NodeArguments]) -> Build:
         return Build(
             schema=self.schema,
             json=self.json,

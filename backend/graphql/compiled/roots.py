@@ -21,9 +21,21 @@ from backend.graphql.compiled.compiler import (
     rows_of,
 )
 from backend.graphql.compiled.json_sql import Expression
-from backend.services import activities, commitments, pages
+from backend.services import access, activities, commitments, pages
 
 CONNECTIONS = ("commitments", "activities")
+# Query fields whose statement depends on the values of their arguments, not only on
+# their selection: built once per shape of those values (see `request_arguments`).
+PER_SHAPE = (*CONNECTIONS, "node")
+# `node(id:)` of these types is compiled: who may see one is a rule on its own row.
+# Any other type (memberships, in-kind lines, deliveries, tokens) goes to the resolvers.
+NODE_RULES = {
+    "Coalition": None,
+    "Workstream": None,
+    "Organisation": None,
+    "Commitment": "listed",
+    "Activity": "listed",
+}
 
 
 def root(build: Build, key: str, nodes: list[FieldNode]) -> Expression:
@@ -40,7 +52,46 @@ def root(build: Build, key: str, nodes: list[FieldNode]) -> Expression:
     if name in CONNECTIONS:
         page = build.pages[key]
         return Connection(build, node, page).json(children)
+    if name == "node":
+        return _node(build, build.pages[key], children)
     raise Unsupported(f"Query.{name}")
+
+
+@dataclass(frozen=True)
+class NodeArguments:
+    """`node(id:)` in one request: the type its id names shapes the statement."""
+
+    key: str
+    type_name: str
+    values: dict[str, Any]
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        return (self.key, "node", self.type_name)
+
+
+def _node(build: Build, arguments: NodeArguments, children: list[SelectionNode]) -> Expression:
+    shape = shapes.SHAPES[arguments.type_name]
+    table = build.alias(shape.table)
+    joins: list[Join] = []
+    element = build.object(arguments.type_name, table, children, None, joins)
+    rows = rows_of(table, joins)
+    conditions = [table.c.id == sa.bindparam(f"{arguments.key}_id", type_=sa.Integer())]
+    if NODE_RULES[arguments.type_name] == "listed":
+        conditions.append(access.listed(build.reader, table))
+    select = sa.select(element).select_from(rows).where(*conditions)
+    return build.json.embed(select.correlate_except(rows).scalar_subquery())
+
+
+def request_arguments(
+    schema: GraphQLSchema, key: str, node: FieldNode, variables: Any, max_page_size: int
+) -> "PageArguments | NodeArguments":
+    if node.name.value != "node":
+        return page_arguments(schema, key, node, variables, max_page_size)
+    decoded = relay.from_global_id(arguments_of(schema, "Query", node)(variables)["id"])
+    if decoded is None or decoded[0] not in NODE_RULES:
+        raise Fallback("node of a type the compiler does not take")
+    return NodeArguments(key, decoded[0], {f"{key}_id": decoded[1]})
 
 
 def _coalition(build: Build, node: FieldNode, children: list[SelectionNode]) -> Expression:
