@@ -63,6 +63,10 @@ class JsonSql:
         """A JSON list column as rows: (from clause, element, position in the list)."""
         raise NotImplementedError
 
+    def parse(self, text: Any) -> Expression:
+        """JSON text (a bound parameter) as a JSON value."""
+        raise NotImplementedError
+
     def text(self, document: Expression) -> Expression:
         """The whole response as text (not a driver-decoded JSON value)."""
         return sa.cast(document, sa.Text)
@@ -104,6 +108,9 @@ class PostgresJson(JsonSql):
 
     def embed(self, subquery: Expression) -> Expression:
         return subquery
+
+    def parse(self, text: Any) -> Expression:
+        return sa.cast(text, sa.JSON)
 
     def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
         aggregated = sa.func.json_agg(aggregate_order_by(element, *order_by))
@@ -187,6 +194,9 @@ class SqliteJson(JsonSql):
     def embed(self, subquery: Expression) -> Expression:
         # A subquery's value loses its JSON subtype: json() gives it back.
         return sa.func.json(subquery)
+
+    def parse(self, text: Any) -> Expression:
+        return sa.func.json(text)
 
     def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
         # A connection's edges (one level, so the parser's depth is no matter). SQLite

@@ -32,6 +32,7 @@ from backend.graphql.compiled.roots import (
     PageArguments,
     request_arguments,
     root,
+    viewer_values,
 )
 from backend.models.base import UTCDateTime
 from backend.services import access
@@ -63,6 +64,7 @@ def reader_values(actor: Actor, now: dt.datetime) -> dict[str, Any]:
         "reader_organisation": actor.organisation_id,
         "reader_coalitions": sorted(actor.member_coalition_ids),
         "reader_now": now,
+        **viewer_values(actor),
     }
 
 

@@ -116,6 +116,9 @@ class CompiledReads:
         except (Fallback, Unsupported) as reason:
             log.debug("operation %s goes to the resolvers: %s", operation_name, reason)
             return None
+        except Exception:
+            log.exception("compiled read %s failed; the resolvers answer it", operation_name)
+            return None
         try:
             async with self.engine.connect() as connection:
                 data = await plan.run(connection, prepared)

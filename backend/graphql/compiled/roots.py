@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLSchema, SelectionNode
 
 from backend import models
+from backend.actors import Actor
 from backend.errors import DomainError
 from backend.graphql import activities as activity_types
 from backend.graphql import commitments as commitment_types
@@ -54,7 +56,46 @@ def root(build: Build, key: str, nodes: list[FieldNode]) -> Expression:
         return Connection(build, node, page).json(children)
     if name == "node":
         return _node(build, build.pages[key], children)
+    if name == "viewer":
+        return _viewer(build, children)
     raise Unsupported(f"Query.{name}")
+
+
+def _viewer(build: Build, children: list[SelectionNode]) -> Expression:
+    """Who is asking, from the token (bound: see `viewer_values`), and its organisation."""
+    json = build.json
+    pairs: list[tuple[str, Expression]] = []
+    for key, nodes in build.collect("Viewer", children).items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            pairs.append((key, sa.literal_column("'Viewer'", sa.Text)))
+        elif name == "name":
+            pairs.append((key, sa.bindparam("viewer_name", type_=sa.String())))
+        elif name == "role":
+            pairs.append((key, sa.bindparam("viewer_role", type_=sa.String())))
+        elif name == "memberCoalitionIds":
+            pairs.append((key, json.parse(sa.bindparam("viewer_coalitions", type_=sa.String()))))
+        elif name == "organisation":
+            table = build.alias(shapes.ORGANISATION.table)
+            joins: list[Join] = []
+            element = build.object("Organisation", table, build.children(nodes), None, joins)
+            rows = rows_of(table, joins)
+            organisation = sa.bindparam("viewer_organisation", type_=sa.Integer())
+            select = sa.select(element).select_from(rows).where(table.c.id == organisation)
+            pairs.append((key, json.embed(select.correlate_except(rows).scalar_subquery())))
+        else:
+            raise Unsupported(f"Viewer.{name}")
+    return json.object(pairs)
+
+
+def viewer_values(actor: Actor) -> dict[str, Any]:
+    coalitions = [relay.to_global_id("Coalition", id) for id in sorted(actor.member_coalition_ids)]
+    return {
+        "viewer_name": actor.name,
+        "viewer_role": actor.role.value if actor.role is not None else None,
+        "viewer_coalitions": orjson.dumps(coalitions).decode(),
+        "viewer_organisation": actor.organisation_id,
+    }
 
 
 @dataclass(frozen=True)
