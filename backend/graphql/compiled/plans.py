@@ -24,6 +24,7 @@ from graphql.language import Visitor
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.actors import Actor
+from backend.graphql.bounded import Bounded
 from backend.graphql.compiled import json_sql
 from backend.graphql.compiled.compiler import Build, Parameter, Unsupported, root_fields
 from backend.graphql.compiled.roots import (
@@ -95,7 +96,8 @@ class Plan:
         self.name = operation.name.value if operation.name else ""
         self.fragments = fragments
         self.max_page_size = max_page_size
-        self._statements: dict[tuple[Any, ...], Statement] = {}
+        # By (kind of reader, shapes of the arguments); filters combine, so bounded.
+        self._statements: Bounded[tuple[Any, ...], Statement] = Bounded(256)
         build = self._build(ANONYMOUS, {})
         self.per_shape = {
             key: nodes[0]
@@ -104,7 +106,7 @@ class Plan:
         }
         if not self.per_shape:
             # Compiled now: a selection the compiler cannot take fails before any request.
-            self._statements[(ANONYMOUS, ())] = self._compile(build)
+            self._statements.put((ANONYMOUS, ()), self._compile(build))
 
     def prepare(
         self, actor: Actor, variables: VariableValues, now: dt.datetime
@@ -118,7 +120,7 @@ class Plan:
         shape = (kind, tuple(page.shape for page in pages.values()))
         statement = self._statements.get(shape)
         if statement is None:
-            statement = self._statements[shape] = self._compile(self._build(kind, pages))
+            statement = self._statements.put(shape, self._compile(self._build(kind, pages)))
         values = {**reader_values(actor, now), **statement.values(variables)}
         for page in pages.values():
             values.update(page.values)
