@@ -17,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from backend import db, metrics
 from backend.config import Settings
 from backend.errors import Unauthenticated
+from backend.graphql import public_reads
 from backend.graphql import schema as graphql_schema
 from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             feed=feed,
             read_cache=read_cache,
             compiled_reads=compiled_reads,
+            public_read=connection.scope.get(public_reads.SCOPE_KEY),
         )
 
     @asynccontextmanager
@@ -152,6 +154,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         connection_init_wait_timeout=dt.timedelta(seconds=settings.ws_init_timeout),
     )
     app.include_router(router, prefix="/graphql")
+    # Anonymous reads of trusted documents, answered again before the GraphQL stack.
+    app.add_middleware(public_reads.PublicReads, cache=read_cache)
 
     @app.exception_handler(CredentialsRejected)
     async def rejected(_request: Request, error: CredentialsRejected) -> JSONResponse:

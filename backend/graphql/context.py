@@ -43,6 +43,7 @@ class Context(BaseContext):
         feed: LiveFeed | None = None,
         read_cache: ReadCache | None = None,
         compiled_reads: "CompiledReads | None" = None,
+        public_read: tuple[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -53,6 +54,9 @@ class Context(BaseContext):
         self.read_cache = read_cache
         # Answers the portal's trusted queries from one statement each (None: resolvers).
         self.compiled_reads = compiled_reads
+        # An anonymous POST the public-read cache missed: where to store the response
+        # (key, write generation taken when the request arrived); see public_reads.py.
+        self.public_read = public_read
         # graphql-transport-ws puts the `connection_init` payload here.
         self.connection_params: dict[str, object] | None = None
         self.request_id = uuid.uuid4().hex

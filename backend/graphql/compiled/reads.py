@@ -26,6 +26,7 @@ from backend.graphql.compiled.plans import (
     select_operation,
     trusted_operations,
 )
+from backend.graphql.public_reads import response_body
 from backend.services import embargoes
 
 if TYPE_CHECKING:
@@ -106,7 +107,10 @@ class CompiledReads:
         cache = context.read_cache
         generation = await cache.generation() if cache is not None else None
         key = _cache_key(text, operation_name, raw_variables, actor)
-        if cache is not None and generation is not None:
+        # A public read the middleware missed is read from the database, so both entries
+        # are stored with the same valid_until.
+        public = context.public_read if actor.is_anonymous else None
+        if cache is not None and generation is not None and public is None:
             cached = await cache.get(key, generation, now)
             if cached is not None:
                 self.answered[plan.name] += 1
@@ -122,7 +126,7 @@ class CompiledReads:
         try:
             async with self.engine.connect() as connection:
                 data = await plan.run(connection, prepared)
-                if cache is not None and generation is not None:
+                if cache is not None and (generation is not None or public is not None):
                     valid_until = await embargoes.next_end(connection, now)
         except Exception:
             # Never an answer the resolvers would not give: they answer instead (and their
@@ -131,6 +135,9 @@ class CompiledReads:
             return None
         if cache is not None and generation is not None:
             await cache.put(key, generation, data.encode(), valid_until)
+        if cache is not None and public is not None:
+            public_key, public_generation = public
+            await cache.put(public_key, public_generation, response_body(data), valid_until)
         self.answered[plan.name] += 1
         return ExecutionResult(data=orjson.Fragment(data))  # type: ignore[arg-type]
 
