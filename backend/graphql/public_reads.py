@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from backend.graphql import http
 from backend.graphql.read_cache import ReadCache
 
 Scope = MutableMapping[str, Any]
@@ -30,7 +31,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # Where a miss leaves (key, generation) for the compiled read to store its response under.
 SCOPE_KEY = "hub.public_read"
 LARGEST_BODY = 100_000
-GRAPHQL_RESPONSE = b"application/graphql-response+json"
+GRAPHQL_RESPONSE = http.GRAPHQL_RESPONSE.encode()
 
 
 def response_body(data: str) -> bytes:

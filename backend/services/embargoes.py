@@ -41,10 +41,11 @@ async def next_end(
     session: AsyncSession | AsyncConnection, after: dt.datetime
 ) -> dt.datetime | None:
     """The first embargo to end after `after`: until then, readers see what they saw."""
-    ends: list[dt.datetime] = []
-    for model in (models.Commitment, models.Activity):
-        embargo = col(model.embargo_until)
-        end = await session.scalar(sa.select(sa.func.min(embargo)).where(embargo > after))
-        if end is not None:
-            ends.append(end)
-    return min(ends, default=None)
+    ends = sa.union_all(
+        *(
+            sa.select(col(model.embargo_until).label("end")).where(col(model.embargo_until) > after)
+            for model in (models.Commitment, models.Activity)
+        )
+    ).subquery()
+    end: dt.datetime | None = await session.scalar(sa.select(sa.func.min(ends.c.end)))
+    return end

@@ -7,17 +7,16 @@ registered on each connection (`register_functions`), so both read the same as t
 reference path, character for character.
 """
 
-import base64
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from backend.graphql import money
+from backend.graphql import money, relay
 from backend.graphql.scalars import plain_decimal
 
 Expression = sa.ColumnElement[Any]
@@ -30,7 +29,7 @@ def _key(name: str) -> Expression:
     return sa.literal_column(f"'{name}'")
 
 
-class JsonSql:
+class JsonSql(ABC):
     """How one database writes the response; PostgreSQL and SQLite below."""
 
     name = ""
@@ -38,72 +37,89 @@ class JsonSql:
     # in WITH queries (SQLite, whose parser stack is too shallow for the nesting).
     nests_lists = True
 
+    @abstractmethod
     def window_array(self, element: Expression, window: dict[str, Any]) -> Expression:
         """The JSON list of `element` over a whole window partition, in its order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def list_of(self, elements: Any) -> Expression:
         """A WITH query's list as a JSON value, `[]` when the parent has none."""
-        raise NotImplementedError
-
-    def object(self, pairs: Pairs) -> Expression:
-        raise NotImplementedError
-
-    def embed(self, subquery: Expression) -> Expression:
-        """A scalar subquery that yields JSON, as a JSON value of an enclosing object."""
-        raise NotImplementedError
-
-    def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
-        """`[element for each row of where, in order_by]`, `[]` when there is none."""
-        raise NotImplementedError
-
-    def elements(
-        self, column: Any, *, integers: bool, name: str
-    ) -> tuple[sa.FromClause, Expression, Expression]:
-        """A JSON list column as rows: (from clause, element, position in the list)."""
-        raise NotImplementedError
-
-    def parse(self, text: Any) -> Expression:
-        """JSON text (a bound parameter) as a JSON value."""
-        raise NotImplementedError
-
-    def text(self, document: Expression) -> Expression:
-        """The whole response as text (not a driver-decoded JSON value)."""
-        return sa.cast(document, sa.Text)
-
-    def global_id(self, type_name: str, id: Any) -> Expression:
-        raise NotImplementedError
-
-    def amount(self, value: Any) -> Expression:
-        raise NotImplementedError
-
-    def quantity(self, value: Any, scale: int) -> Expression:
-        raise NotImplementedError
-
-    def instant(self, value: Any) -> Expression:
-        raise NotImplementedError
-
-    def date(self, value: Any) -> Expression:
-        raise NotImplementedError
-
-    def boolean(self, value: Any) -> Expression:
-        raise NotImplementedError
-
-    def json(self, value: Any) -> Expression:
-        raise NotImplementedError
-
-    def cursor(self, ordering_name: str, key: Expression, id: Any) -> Expression:
-        """relay.encode_cursor in SQL; `key` is already text (an instant formatted)."""
-        raise NotImplementedError
-
-
-class PostgresJson(JsonSql):
-    name = "postgresql"
 
     def object(self, pairs: Pairs) -> Expression:
         arguments: list[Any] = []
         for name, value in pairs:
             arguments += [_key(name), value]
+        return self._object_function(*arguments)
+
+    @abstractmethod
+    def _object_function(self, *arguments: Any) -> Expression:
+        """json_build_object or json_object."""
+
+    @abstractmethod
+    def embed(self, subquery: Expression) -> Expression:
+        """A scalar subquery that yields JSON, as a JSON value of an enclosing object."""
+
+    @abstractmethod
+    def array(self, element: Expression, where: Select, order_by: Sequence[Any]) -> Expression:
+        """`[element for each row of where, in order_by]`, `[]` when there is none."""
+
+    @abstractmethod
+    def elements(
+        self, column: Any, *, integers: bool, name: str
+    ) -> tuple[sa.FromClause, Expression, Expression]:
+        """A JSON list column as rows: (from clause, element, position in the list)."""
+
+    @abstractmethod
+    def parse(self, text: Any) -> Expression:
+        """JSON text (a bound parameter) as a JSON value."""
+
+    def text(self, document: Expression) -> Expression:
+        """The whole response as text (not a driver-decoded JSON value)."""
+        return sa.cast(document, sa.Text)
+
+    @abstractmethod
+    def global_id(self, type_name: str, id: Any) -> Expression:
+        """relay.to_global_id(type_name, id)."""
+
+    @abstractmethod
+    def amount(self, value: Any) -> Expression:
+        """money.amount: two places unless the figure needs more."""
+
+    @abstractmethod
+    def quantity(self, value: Any, scale: int) -> Expression:
+        """money.quantity of a figure stored with `scale` places: no trailing zeros."""
+
+    @abstractmethod
+    def instant(self, value: Any) -> Expression:
+        """datetime.isoformat() in UTC."""
+
+    @abstractmethod
+    def date(self, value: Any) -> Expression:
+        """date.isoformat()."""
+
+    @abstractmethod
+    def boolean(self, value: Any) -> Expression:
+        """A JSON true or false."""
+
+    @abstractmethod
+    def json(self, value: Any) -> Expression:
+        """A JSON list column, as the list."""
+
+    @abstractmethod
+    def cursor(self, ordering_name: str, key: Expression, id: Any) -> Expression:
+        """relay.encode_cursor in SQL; `key` is already text (an instant formatted)."""
+
+
+class PostgresJson(JsonSql):
+    name = "postgresql"
+
+    def window_array(self, element: Expression, window: dict[str, Any]) -> Expression:
+        return sa.func.json_agg(element).over(**window, rows=(None, None))
+
+    def list_of(self, elements: Any) -> Expression:
+        return sa.func.coalesce(elements, sa.literal_column("'[]'::json"))
+
+    def _object_function(self, *arguments: Any) -> Expression:
         return sa.func.json_build_object(*arguments, type_=sa.JSON)
 
     def embed(self, subquery: Expression) -> Expression:
@@ -185,10 +201,7 @@ class SqliteJson(JsonSql):
     def list_of(self, elements: Any) -> Expression:
         return sa.func.json(sa.func.coalesce(elements, sa.literal_column("'[]'")))
 
-    def object(self, pairs: Pairs) -> Expression:
-        arguments: list[Any] = []
-        for name, value in pairs:
-            arguments += [_key(name), value]
+    def _object_function(self, *arguments: Any) -> Expression:
         return sa.func.json_object(*arguments)
 
     def embed(self, subquery: Expression) -> Expression:
@@ -253,9 +266,7 @@ def for_dialect(name: str) -> JsonSql:
 
 
 def _global_id(type_name: str, id: int | None) -> str | None:
-    if id is None:
-        return None
-    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode()
+    return None if id is None else relay.to_global_id(type_name, id)
 
 
 def _scaled(value: int, scale: int) -> Decimal:
@@ -277,7 +288,8 @@ def _instant(value: str | None) -> str | None:
 
 
 def _cursor(ordering_name: str, key: object, id: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([ordering_name, key, id])).decode()
+    # `key` arrives as text (an instant already formatted): no ordering column is needed.
+    return relay.encode_cursor(relay.Ordering(ordering_name, None, descending=False), key, id)
 
 
 FUNCTIONS = {

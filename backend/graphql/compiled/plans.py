@@ -40,6 +40,7 @@ from backend.services import access
 
 OPERATIONS = Path(__file__).resolve().parents[3] / "schema" / "operations"
 SECRETARIAT, ORGANISATION, ANONYMOUS = "secretariat", "organisation", "anonymous"
+Fragments = dict[str, FragmentDefinitionNode]
 
 
 def reader_kind(actor: Actor) -> str:
@@ -65,7 +66,6 @@ def reader_values(actor: Actor, now: dt.datetime) -> dict[str, Any]:
         "reader_organisation": actor.organisation_id,
         "reader_coalitions": sorted(actor.member_coalition_ids),
         "reader_now": now,
-        **viewer_values(actor),
     }
 
 
@@ -87,7 +87,7 @@ class Plan:
         schema: GraphQLSchema,
         json: json_sql.JsonSql,
         operation: OperationDefinitionNode,
-        fragments: Mapping[str, FragmentDefinitionNode],
+        fragments: Fragments,
         max_page_size: int,
     ) -> None:
         self.schema = schema
@@ -99,11 +99,11 @@ class Plan:
         # By (kind of reader, shapes of the arguments); filters combine, so bounded.
         self._statements: Bounded[tuple[Any, ...], Statement] = Bounded(256)
         build = self._build(ANONYMOUS, {})
+        roots = root_fields(build, operation)
         self.per_shape = {
-            key: nodes[0]
-            for key, nodes in root_fields(build, operation).items()
-            if nodes[0].name.value in PER_SHAPE
+            key: nodes[0] for key, nodes in roots.items() if nodes[0].name.value in PER_SHAPE
         }
+        self.reads_viewer = any(nodes[0].name.value == "viewer" for nodes in roots.values())
         if not self.per_shape:
             # Compiled now: a selection the compiler cannot take fails before any request.
             self._statements.put((ANONYMOUS, ()), self._compile(build))
@@ -122,6 +122,8 @@ class Plan:
         if statement is None:
             statement = self._statements.put(shape, self._compile(self._build(kind, pages)))
         values = {**reader_values(actor, now), **statement.values(variables)}
+        if self.reads_viewer:
+            values.update(viewer_values(actor))
         for page in pages.values():
             values.update(page.values)
         return statement.select, values
@@ -172,22 +174,25 @@ async def _register_functions(connection: Any) -> None:
 # -- trusted documents ---------------------------------------------------------------------
 
 
-def canonical(document: DocumentNode, operation_name: str | None) -> str | None:
-    """The operation and the fragments it uses, printed in one canonical order."""
+def select_operation(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationDefinitionNode, Fragments] | None:
+    """The operation a request runs (the only one, or the one named) and the document's
+    fragments; None when there is no such single operation."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        if len(operations) != 1:
-            return None
-        operation = operations[0]
-    else:
-        named = [o for o in operations if o.name and o.name.value == operation_name]
-        if len(named) != 1:
-            return None
-        operation = named[0]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1:
+        return None
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    used: dict[str, FragmentDefinitionNode] = {}
+    return operations[0], fragments
+
+
+def canonical(operation: OperationDefinitionNode, fragments: Fragments) -> str:
+    """The operation and the fragments it uses, printed in one canonical order."""
+    used: Fragments = {}
     pending: list[Any] = [operation]
     while pending:
         for name in _spreads(pending.pop()):
@@ -214,31 +219,17 @@ def trusted_operations(folder: Path = OPERATIONS) -> dict[str, str]:
     trusted: dict[str, str] = {}
     for path in sorted(folder.glob("*.graphql")):
         document = parse(path.read_text("utf-8"))
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         for definition in document.definitions:
             if (
                 isinstance(definition, OperationDefinitionNode)
                 and definition.operation is OperationType.QUERY
                 and definition.name is not None
             ):
-                text = canonical(document, definition.name.value)
-                assert text is not None
-                trusted[definition.name.value] = text
+                trusted[definition.name.value] = canonical(definition, fragments)
     return trusted
-
-
-def select_operation(
-    document: DocumentNode, operation_name: str | None
-) -> tuple[OperationDefinitionNode, dict[str, FragmentDefinitionNode]]:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = (
-        operations[0]
-        if operation_name is None
-        else next(o for o in operations if o.name and o.name.value == operation_name)
-    )
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    return operation, fragments
 
 
 __all__ = ["Plan", "Unsupported", "canonical", "select_operation", "trusted_operations"]

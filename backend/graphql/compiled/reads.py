@@ -56,8 +56,6 @@ class CompiledReads:
         self.trusted = trusted_operations()
         # (document text, operation name) -> its plan, or None: the resolvers answer it.
         self._plans: Bounded[tuple[str, str | None], tuple[Plan | None]] = Bounded(512)
-        # Documents the compiler could not take, by operation name (for the tests' list).
-        self.unsupported: dict[str, str] = {}
         # Operations answered from their statement (or the cache), by name.
         self.answered: Counter[str] = Counter()
 
@@ -69,19 +67,18 @@ class CompiledReads:
         return found[0]
 
     def _make_plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
-        printed = canonical(document, operation_name)
-        if printed is None:
+        selected = select_operation(document, operation_name)
+        if selected is None:
             return None
-        operation, fragments = select_operation(document, operation_name)
+        operation, fragments = selected
         name = operation.name.value if operation.name else None
-        if name is None or self.trusted.get(name) != printed:
+        if name is None or self.trusted.get(name) != canonical(operation, fragments):
             return None
         if operation.operation is not OperationType.QUERY:
             return None
         try:
             return Plan(self.schema, self.json, operation, fragments, self.max_page_size)
         except Unsupported as reason:
-            self.unsupported[name] = str(reason)
             log.info("operation %s is answered by the resolvers: %s", name, reason)
             return None
 

@@ -1,5 +1,6 @@
 """The Query fields a compiled operation may start from, and the connections they return."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,16 +77,15 @@ def _viewer(build: Build, children: list[SelectionNode]) -> Expression:
         elif name == "memberCoalitionIds":
             pairs.append((key, json.parse(sa.bindparam("viewer_coalitions", type_=sa.String()))))
         elif name == "organisation":
-            table = build.alias(shapes.ORGANISATION.table)
-            joins: list[Join] = []
-            element = build.object("Organisation", table, build.children(nodes), None, joins)
-            rows = rows_of(table, joins)
-            organisation = sa.bindparam("viewer_organisation", type_=sa.Integer())
-            select = sa.select(element).select_from(rows).where(table.c.id == organisation)
-            pairs.append((key, json.embed(select.correlate_except(rows).scalar_subquery())))
+            found = _one(build, "Organisation", build.children(nodes), _viewer_organisation)
+            pairs.append((key, found))
         else:
             raise Unsupported(f"Viewer.{name}")
     return json.object(pairs)
+
+
+def _viewer_organisation(table: Any) -> list[Any]:
+    return [table.c.id == sa.bindparam("viewer_organisation", type_=sa.Integer())]
 
 
 def viewer_values(actor: Actor) -> dict[str, Any]:
@@ -112,16 +112,14 @@ class NodeArguments:
 
 
 def _node(build: Build, arguments: NodeArguments, children: list[SelectionNode]) -> Expression:
-    shape = shapes.SHAPES[arguments.type_name]
-    table = build.alias(shape.table)
-    joins: list[Join] = []
-    element = build.object(arguments.type_name, table, children, None, joins)
-    rows = rows_of(table, joins)
-    conditions = [table.c.id == sa.bindparam(f"{arguments.key}_id", type_=sa.Integer())]
-    if NODE_RULES[arguments.type_name] == "listed":
-        conditions.append(access.listed(build.reader, table))
-    select = sa.select(element).select_from(rows).where(*conditions)
-    return build.json.embed(select.correlate_except(rows).scalar_subquery())
+    id = sa.bindparam(f"{arguments.key}_id", type_=sa.Integer())
+
+    def conditions(table: Any) -> list[Any]:
+        if NODE_RULES[arguments.type_name] == "listed":
+            return [table.c.id == id, access.listed(build.reader, table)]
+        return [table.c.id == id]
+
+    return _one(build, arguments.type_name, children, conditions)
 
 
 def request_arguments(
@@ -138,12 +136,7 @@ def request_arguments(
 def _coalition(build: Build, node: FieldNode, children: list[SelectionNode]) -> Expression:
     values_of = build.arguments("Query", node)
     slug = build.parameter(sa.String, lambda variables: values_of(variables)["slug"])
-    table = build.alias(shapes.COALITION.table)
-    joins: list[Join] = []
-    element = build.object("Coalition", table, children, None, joins)
-    rows = rows_of(table, joins)
-    select = sa.select(element).select_from(rows).where(table.c.slug == slug)
-    return build.json.embed(select.correlate_except(rows).scalar_subquery())
+    return _one(build, "Coalition", children, lambda table: [table.c.slug == slug])
 
 
 def _organisation(build: Build, node: FieldNode, children: list[SelectionNode]) -> Expression:
@@ -155,11 +148,22 @@ def _organisation(build: Build, node: FieldNode, children: list[SelectionNode]) 
         return decoded[1] if decoded is not None and decoded[0] == "Organisation" else None
 
     id = build.parameter(sa.Integer, database_id)
-    table = build.alias(shapes.ORGANISATION.table)
+    return _one(build, "Organisation", children, lambda table: [table.c.id == id])
+
+
+def _one(
+    build: Build,
+    type_name: str,
+    children: list[SelectionNode],
+    conditions: Callable[[Any], list[Any]],
+) -> Expression:
+    """The object of the one row of `type_name` that meets `conditions` (of its table),
+    or null."""
+    table = build.alias(shapes.SHAPES[type_name].table)
     joins: list[Join] = []
-    element = build.object("Organisation", table, children, None, joins)
+    element = build.object(type_name, table, children, None, joins)
     rows = rows_of(table, joins)
-    select = sa.select(element).select_from(rows).where(table.c.id == id)
+    select = sa.select(element).select_from(rows).where(*conditions(table))
     return build.json.embed(select.correlate_except(rows).scalar_subquery())
 
 
