@@ -15,17 +15,19 @@ from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from backend import db, metrics
+from backend.actors import Actor
 from backend.config import Settings
 from backend.errors import Unauthenticated
-from backend.graphql import public_reads
+from backend.graphql import http as graphql_http
+from backend.graphql import read_lane
 from backend.graphql import schema as graphql_schema
 from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
 from backend.graphql.context import Context, LiveFeed
 from backend.graphql.feed_renders import SharedRenders
-from backend.graphql.http import HubGraphQLRouter, bearer_secret
+from backend.graphql.http import HubGraphQLRouter
 from backend.graphql.read_cache import create_read_cache
-from backend.services import outbox, tokens
+from backend.services import outbox
 from events import channels
 from events.bus import Bus
 from events.fanout import FanOut
@@ -78,17 +80,18 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         else None
     )
 
+    async def authenticate(authorization: str | None) -> Actor:
+        return await graphql_http.authenticate(session_factory, authorization)
+
     async def context(connection: HTTPConnection) -> Context:
         # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
         websocket = connection.scope["type"] == "websocket"
-        async with session_factory() as session:
-            try:
-                secret = (
-                    None if websocket else bearer_secret(connection.headers.get("authorization"))
-                )
-                actor = await tokens.authenticate(session, secret)
-            except Unauthenticated as error:
-                raise CredentialsRejected(error.message) from error
+        try:
+            actor = await authenticate(
+                None if websocket else connection.headers.get("authorization")
+            )
+        except Unauthenticated as error:
+            raise CredentialsRejected(error.message) from error
         return Context(
             settings=settings,
             session_factory=session_factory,
@@ -97,7 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             feed=feed,
             read_cache=read_cache,
             compiled_reads=compiled_reads,
-            public_read=connection.scope.get(public_reads.SCOPE_KEY),
+            public_read=connection.scope.get(read_lane.SCOPE_KEY),
         )
 
     @asynccontextmanager
@@ -154,8 +157,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         connection_init_wait_timeout=dt.timedelta(seconds=settings.ws_init_timeout),
     )
     app.include_router(router, prefix="/graphql")
-    # Anonymous reads of trusted documents, answered again before the GraphQL stack.
-    app.add_middleware(public_reads.PublicReads, cache=read_cache)
+    # The portal's trusted reads, answered before the GraphQL stack once it has planned them.
+    app.add_middleware(
+        read_lane.ReadLane, cache=read_cache, reads=compiled_reads, authenticate=authenticate
+    )
 
     @app.exception_handler(CredentialsRejected)
     async def rejected(_request: Request, error: CredentialsRejected) -> JSONResponse:

@@ -117,7 +117,7 @@ async def test_a_cached_answer_never_crosses_visibility_scopes(settings, engine,
             return await _page(client, coalition, token)
 
     # Each scope read twice, the member first: the second read of each is a cache hit
-    # (the anonymous one answered before the GraphQL stack: see public_reads.py).
+    # (the anonymous one answered before the GraphQL stack: see read_lane.py).
     member = [await read(cached, member_token) for _ in range(2)]
     anonymous = [await read(cached, None) for _ in range(2)]
 

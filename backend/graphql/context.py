@@ -55,7 +55,7 @@ class Context(BaseContext):
         # Answers the portal's trusted queries from one statement each (None: resolvers).
         self.compiled_reads = compiled_reads
         # An anonymous POST the public-read cache missed: where to store the response
-        # (key, write generation taken when the request arrived); see public_reads.py.
+        # (key, write generation taken when the request arrived); see read_lane.py.
         self.public_read = public_read
         # graphql-transport-ws puts the `connection_init` payload here.
         self.connection_params: dict[str, object] | None = None

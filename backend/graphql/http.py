@@ -9,6 +9,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types.unset import UNSET, UnsetType
 
+from backend.actors import ANONYMOUS, Actor
+from backend.db import SessionFactory
 from backend.errors import Unauthenticated
 from backend.graphql.context import Context
 from backend.graphql.transport_ws import HubTransportWSHandler, HubWebSocketAdapter
@@ -25,6 +27,16 @@ def bearer_secret(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Use `Authorization: Bearer <token>`.")
     return secret.strip()
+
+
+async def authenticate(session_factory: SessionFactory, authorization: str | None) -> Actor:
+    """The actor behind an Authorization value: anonymous without one (no database read),
+    Unauthenticated when it is malformed or its token unknown, expired or revoked."""
+    secret = bearer_secret(authorization)
+    if secret is None:
+        return ANONYMOUS
+    async with session_factory() as session:
+        return await tokens.authenticate(session, secret)
 
 
 class _SubResponse(Response):
@@ -51,12 +63,12 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
         headers on a websocket. A rejected token closes the socket with 4403."""
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
-        async with context.session_factory() as session:
-            try:
-                secret = bearer_secret(authorization if isinstance(authorization, str) else None)
-                context.actor = await tokens.authenticate(session, secret)
-            except Unauthenticated as error:
-                raise ConnectionRejectionError({"message": error.message}) from error
+        try:
+            context.actor = await authenticate(
+                context.session_factory, authorization if isinstance(authorization, str) else None
+            )
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"message": error.message}) from error
         return UNSET
 
     async def get_sub_response(self, request: Request) -> Response:

@@ -1,10 +1,9 @@
 """Embargoes end by themselves: what was kept back is announced once its time has come."""
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend import models
@@ -37,15 +36,12 @@ async def announce_due(session: AsyncSession) -> int:
     return announced
 
 
-async def next_end(
-    session: AsyncSession | AsyncConnection, after: dt.datetime
-) -> dt.datetime | None:
-    """The first embargo to end after `after`: until then, readers see what they saw."""
+def next_end_query(after: Any) -> sa.Select[Any]:
+    """The first embargo end after `after` (a value or a bound parameter)."""
     ends = sa.union_all(
         *(
             sa.select(col(model.embargo_until).label("end")).where(col(model.embargo_until) > after)
             for model in (models.Commitment, models.Activity)
         )
     ).subquery()
-    end: dt.datetime | None = await session.scalar(sa.select(sa.func.min(ends.c.end)))
-    return end
+    return sa.select(sa.func.min(ends.c.end))

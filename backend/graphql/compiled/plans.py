@@ -2,7 +2,7 @@
 statements per kind of reader, and running one."""
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 from graphql.language import Visitor
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.dialects import postgresql
 
 from backend.actors import Actor
 from backend.graphql.bounded import Bounded
@@ -49,14 +49,21 @@ def reader_kind(actor: Actor) -> str:
     return ANONYMOUS if actor.organisation_id is None else ORGANISATION
 
 
-def _reader(kind: str) -> access.Reader:
+def _reader(kind: str, dialect: str) -> access.Reader:
     """The reader of a compiled statement: its values are bound at each execution."""
     organisation = sa.bindparam("reader_organisation", type_=sa.Integer)
-    member_coalitions = sa.bindparam("reader_coalitions", expanding=True, type_=sa.Integer)
+    member_of: Callable[[Any], Any]
+    if dialect == "postgresql":
+        # One array parameter: the same SQL text whatever the number of memberships.
+        coalitions = sa.bindparam("reader_coalitions", type_=postgresql.ARRAY(sa.Integer))
+        member_of = lambda coalition_id: coalition_id == sa.any_(coalitions)  # noqa: E731
+    else:
+        listed = sa.bindparam("reader_coalitions", expanding=True, type_=sa.Integer)
+        member_of = lambda coalition_id: coalition_id.in_(listed)  # noqa: E731
     return access.Reader(
         secretariat=kind == SECRETARIAT,
         organisation_id=organisation if kind == ORGANISATION else None,
-        member_of=lambda coalition_id: coalition_id.in_(member_coalitions),
+        member_of=member_of,
         now=sa.bindparam("reader_now", type_=UTCDateTime()),
     )
 
@@ -132,7 +139,7 @@ class Plan:
         return Build(
             schema=self.schema,
             json=self.json,
-            reader=_reader(kind),
+            reader=_reader(kind, self.json.name),
             fragments=self.fragments,
             pages=pages,
         )
@@ -144,31 +151,6 @@ class Plan:
         ]
         document = self.json.text(self.json.object(pairs)).label("data")
         return Statement(sa.select(document), build.parameters)
-
-    async def run(
-        self, connection: AsyncConnection, prepared: tuple[sa.Select[Any], dict[str, Any]]
-    ) -> str:
-        """The operation's `data`, as JSON text, from one statement."""
-        select, values = prepared
-        if self.json.name == "sqlite":
-            await _register_functions(connection)
-        result = await connection.execute(select, values)
-        return str(result.scalar_one())
-
-
-async def _register_functions(connection: Any) -> None:
-    # `info` lives as long as the database connection: register once per connection.
-    raw = await connection.get_raw_connection()
-    if raw.info.get("hub_functions"):
-        return
-    dbapi = raw.dbapi_connection
-
-    def register(_: Any) -> None:
-        for name, (arity, function) in json_sql.FUNCTIONS.items():
-            dbapi.create_function(name, arity, function, deterministic=True)
-
-    await connection.run_sync(register)
-    raw.info["hub_functions"] = True
 
 
 # -- trusted documents ---------------------------------------------------------------------

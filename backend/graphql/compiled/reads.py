@@ -1,23 +1,25 @@
-"""Answering a trusted query from its compiled statement (and the result cache), inside
-Strawberry's pipeline: parsing and validation stay Strawberry's (cached), and the schema
-extension below sets the execution result, so no resolver runs for such an operation."""
+"""Answering a trusted query from its compiled statement (and the result cache), so no
+resolver runs: inside Strawberry's pipeline through the schema extension below the first
+time (Strawberry parses and validates the document, and the extension plans it), then from
+the read lane (`backend/graphql/read_lane.py`) before the stack for the same text."""
 
 import datetime as dt
 import hashlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationType
 from graphql.execution.values import get_variable_values
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from backend.actors import Actor
 from backend.graphql.bounded import Bounded
-from backend.graphql.compiled import json_sql
+from backend.graphql.compiled import json_sql, statements
 from backend.graphql.compiled.compiler import Fallback, Unsupported
 from backend.graphql.compiled.plans import (
     Plan,
@@ -26,13 +28,14 @@ from backend.graphql.compiled.plans import (
     select_operation,
     trusted_operations,
 )
-from backend.graphql.public_reads import response_body
+from backend.graphql.read_cache import ReadCache
+from backend.graphql.read_lane import response_body
+from backend.models.base import UTCDateTime
 from backend.services import embargoes
 
-if TYPE_CHECKING:
-    from backend.graphql.context import Context
-
 log = logging.getLogger(__name__)
+# When the answers read now stop being what a reader may see (an embargo ends).
+NEXT_EMBARGO_END = embargoes.next_end_query(sa.bindparam("after", type_=UTCDateTime()))
 
 
 class CompiledReads:
@@ -41,17 +44,7 @@ class CompiledReads:
     def __init__(self, schema: GraphQLSchema, engine: AsyncEngine, *, max_page_size: int) -> None:
         self.schema = schema
         self.json = json_sql.for_dialect(engine.dialect.name)
-        # One statement is one snapshot: on PostgreSQL it runs in autocommit (no BEGIN, no
-        # ROLLBACK) on a pool without the per-checkout ping. A dead connection fails that
-        # one read, which the resolvers then answer through the main (pinged) pool.
-        self._own_engine = engine.dialect.name == "postgresql"
-        self.engine = (
-            create_async_engine(
-                engine.url, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT"
-            )
-            if self._own_engine
-            else engine
-        )
+        self.statements = statements.for_engine(engine)
         self.max_page_size = max_page_size
         self.trusted = trusted_operations()
         # (document text, operation name) -> its plan, or None: the resolvers answer it.
@@ -60,11 +53,19 @@ class CompiledReads:
         self.answered: Counter[str] = Counter()
 
     def plan(self, text: str, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        """The plan of a document Strawberry has parsed and validated; None: the resolvers
+        answer it."""
         key = (text, operation_name)
         found = self._plans.get(key)
         if found is None:
             found = self._plans.put(key, (self._make_plan(document, operation_name),))
         return found[0]
+
+    def known_plan(self, text: str, operation_name: str | None) -> Plan | None:
+        """The plan of a document text this process has already validated and planned
+        (`plan`), without parsing or validating it again; None for any other text."""
+        found = self._plans.get((text, operation_name))
+        return found[0] if found is not None else None
 
     def _make_plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
         selected = select_operation(document, operation_name)
@@ -84,36 +85,36 @@ class CompiledReads:
 
     async def answer(
         self,
-        context: "Context",
+        plan: Plan,
+        actor: Actor,
+        cache: ReadCache | None,
+        public: tuple[str, int] | None,
         text: str,
-        document: DocumentNode,
         operation_name: str | None,
         raw_variables: dict[str, Any] | None,
-    ) -> ExecutionResult | None:
-        """The result of a trusted query, or None: the resolvers answer it."""
-        plan = self.plan(text, document, operation_name)
-        if plan is None:
-            return None
+    ) -> bytes | None:
+        """The `data` of a trusted query as JSON text, or None: the resolvers answer it.
+
+        `public`: where to store the whole response of an anonymous read the read lane
+        missed (its key and the write generation taken when the request arrived)."""
         variables = get_variable_values(
             self.schema, plan.operation.variable_definitions or (), raw_variables or {}
         )
         if isinstance(variables, list):
             return None  # the reference path reports the variables' errors
-        actor = context.actor
         now = dt.datetime.now(dt.UTC)
-        cache = context.read_cache
         generation = await cache.generation() if cache is not None else None
-        key = _cache_key(text, operation_name, raw_variables, actor)
-        # A public read the middleware missed is read from the database, so both entries
-        # are stored with the same valid_until.
-        public = context.public_read if actor.is_anonymous else None
+        key = _cache_key(text, operation_name, raw_variables, actor) if cache is not None else ""
+        # A public read the lane missed is read from the database, so both entries are
+        # stored with the same valid_until.
+        public = public if actor.is_anonymous else None
         if cache is not None and generation is not None and public is None:
             cached = await cache.get(key, generation, now)
             if cached is not None:
                 self.answered[plan.name] += 1
-                return ExecutionResult(data=orjson.Fragment(cached))  # type: ignore[arg-type]
+                return cached
         try:
-            prepared = plan.prepare(actor, variables, now)
+            select, values = plan.prepare(actor, variables, now)
         except (Fallback, Unsupported) as reason:
             log.debug("operation %s goes to the resolvers: %s", operation_name, reason)
             return None
@@ -121,27 +122,26 @@ class CompiledReads:
             log.exception("compiled read %s failed; the resolvers answer it", operation_name)
             return None
         try:
-            async with self.engine.connect() as connection:
-                data = await plan.run(connection, prepared)
-                if cache is not None and (generation is not None or public is not None):
-                    valid_until = await embargoes.next_end(connection, now)
+            data = str(await self.statements.value(select, values)).encode()
+            if cache is not None and (generation is not None or public is not None):
+                valid_until = await self.statements.value(NEXT_EMBARGO_END, {"after": now})
         except Exception:
             # Never an answer the resolvers would not give: they answer instead (and their
             # errors are masked as any other).
             log.exception("compiled read %s failed; the resolvers answer it", operation_name)
             return None
         if cache is not None and generation is not None:
-            await cache.put(key, generation, data.encode(), valid_until)
+            await cache.put(key, generation, data, valid_until)
         if cache is not None and public is not None:
             public_key, public_generation = public
             await cache.put(public_key, public_generation, response_body(data), valid_until)
         self.answered[plan.name] += 1
-        return ExecutionResult(data=orjson.Fragment(data))  # type: ignore[arg-type]
+        return data
 
 
 async def close(reads: "CompiledReads | None") -> None:
-    if reads is not None and reads._own_engine:
-        await reads.engine.dispose()
+    if reads is not None:
+        await reads.statements.close()
 
 
 def _cache_key(
@@ -175,13 +175,20 @@ class CompiledReadsExtension(SchemaExtension):
             and execution.graphql_document is not None
             and execution.query is not None
         ):
-            result = await reads.answer(
-                context,
-                execution.query,
-                execution.graphql_document,
-                execution.operation_name,
-                execution.variables,
+            plan = reads.plan(execution.query, execution.graphql_document, execution.operation_name)
+            data = (
+                await reads.answer(
+                    plan,
+                    context.actor,
+                    context.read_cache,
+                    context.public_read,
+                    execution.query,
+                    execution.operation_name,
+                    execution.variables,
+                )
+                if plan is not None
+                else None
             )
-            if result is not None:
-                execution.result = result
+            if data is not None:
+                execution.result = ExecutionResult(data=orjson.Fragment(data))  # type: ignore[arg-type]
         yield
