@@ -216,7 +216,8 @@ def serve_hub(
     database_url: str, port: int, log: Path, *, configuration: HubConfiguration
 ) -> subprocess.Popen[bytes]:
     """`coalition-hub serve` on 127.0.0.1:port: one uvicorn worker, HUB_ENV=production,
-    reading as `configuration` says, the read cache (if on) in memory."""
+    reading as `configuration` says, the read cache (if on) in memory, without an access
+    log (the peer it is compared with logs nothing per request either)."""
     env = {
         **os.environ,
         "HUB_DATABASE_URL": database_url,
@@ -226,7 +227,10 @@ def serve_hub(
     env.pop("HUB_REDIS_URL", None)
     with log.open("wb") as output:
         return subprocess.Popen(
-            [str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [
+                *(str(HUB), "serve", "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", "1", "--no-access-log"),
+            ],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

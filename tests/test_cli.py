@@ -236,3 +236,31 @@ def test_the_readme_commands_serve_the_demo_over_http(tmp_path):
             }
         }
     }
+
+
+@pytest.mark.parametrize(("flags", "logged"), [((), True), (("--no-access-log",), False)])
+async def test_serve_logs_a_line_per_request_unless_told_not_to(settings, flags, logged):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await asyncio.create_subprocess_exec(
+        *(str(HUB), "serve", "--port", str(port), *flags),
+        env={**os.environ, "HUB_DATABASE_URL": settings.database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            async with asyncio.timeout(60):
+                while True:
+                    assert server.returncode is None, "the server exited"
+                    try:
+                        if (await client.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+    finally:
+        server.terminate()
+        output, _ = await server.communicate()
+
+    assert ('"GET /healthz HTTP/1.1" 200' in output.decode()) is logged, output.decode()

@@ -74,14 +74,17 @@ class DriverStatement:
     @classmethod
     def of(cls, select: sa.Select[Any], dialect: Dialect) -> "DriverStatement":
         compiled = select.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler) and compiled.positiontup is not None
+        assert isinstance(compiled, SQLCompiler)
+        # Lists the statement carries (`status NOT IN (…)` of a rule) are written into the
+        # SQL once, here; only lists a request binds leave it to be written per request.
+        fixed = compiled.construct_expanded_state(compiled.construct_params(_check=False))
         return cls(
             compiled=compiled,
-            sql=compiled.string,
-            names=tuple(compiled.positiontup),
-            constants=dict(compiled.construct_params(_check=False)),
-            processors=dict(compiled._bind_processors),
-            expands=bool(compiled.post_compile_params),
+            sql=fixed.statement,
+            names=tuple(fixed.positiontup or ()),
+            constants=dict(fixed.parameters),
+            processors=dict(fixed.processors),
+            expands=any(parameter.required for parameter in compiled.post_compile_params),
         )
 
     def arguments(self, values: dict[str, Any]) -> tuple[str, list[Any]]:
