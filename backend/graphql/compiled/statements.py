@@ -14,7 +14,7 @@ engine, with the hub's formatting functions registered on each connection.
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
 
 from backend.graphql.compiled import json_sql
 
@@ -64,39 +64,34 @@ class DriverStatement:
     the values of the parameters that carry their own (literals SQLAlchemy bound)."""
 
     compiled: SQLCompiler
-    sql: str
-    names: tuple[str, ...]
-    constants: dict[str, Any]
-    processors: dict[str, Any]
-    # IN lists whose length each request sets: the SQL is written per request.
-    expands: bool
+    # None when a request binds a list (`stage IN (…)` of a filter): its length sets the
+    # SQL, which is then written per request.
+    fixed: ExpandedState | None
 
     @classmethod
     def of(cls, select: sa.Select[Any], dialect: Dialect) -> "DriverStatement":
         compiled = select.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
+        if any(parameter.required for parameter in compiled.post_compile_params):
+            return cls(compiled, None)
         # Lists the statement carries (`status NOT IN (…)` of a rule) are written into the
-        # SQL once, here; only lists a request binds leave it to be written per request.
-        fixed = compiled.construct_expanded_state(compiled.construct_params(_check=False))
+        # SQL once, here.
         return cls(
-            compiled=compiled,
-            sql=fixed.statement,
-            names=tuple(fixed.positiontup or ()),
-            constants=dict(fixed.parameters),
-            processors=dict(fixed.processors),
-            expands=any(parameter.required for parameter in compiled.post_compile_params),
+            compiled, compiled.construct_expanded_state(compiled.construct_params(_check=False))
         )
 
     def arguments(self, values: dict[str, Any]) -> tuple[str, list[Any]]:
         """The SQL to send and its positional arguments, processed as SQLAlchemy would."""
-        if self.expands:
+        if self.fixed is None:
             state = self.compiled.construct_expanded_state(self.compiled.construct_params(values))
-            sql, names, given = state.statement, state.positiontup or (), state.parameters
+            given: Mapping[str, Any] = state.parameters
         else:
-            sql, names, given = self.sql, self.names, {**self.constants, **values}
-        processors = self.processors
-        return sql, [
-            processors[name](given[name]) if name in processors else given[name] for name in names
+            state = self.fixed
+            given = {**state.parameters, **values}
+        processors = state.processors
+        return state.statement, [
+            processors[name](given[name]) if name in processors else given[name]
+            for name in state.positiontup or ()
         ]
 
 
