@@ -285,11 +285,14 @@ class Connection:
         first_bind = page.bind("first", sa.Integer())
         joins: list[Join] = []
         node = build.object(node_type, table, node_children, None, joins)
+        row = sa.func.row_number().over(order_by=order)
+        # The row after the page only says there is a next page: nothing is built for it.
+        shown = row <= first_bind
         page_rows = (
             paged.with_only_columns(
-                sa.func.row_number().over(order_by=order).label("n"),
-                json.cursor(self.ordering.name, key_text, id).label("cursor"),
-                node.label("node"),
+                row.label("n"),
+                sa.case((shown, json.cursor(self.ordering.name, key_text, id))).label("cursor"),
+                sa.case((shown, node)).label("node"),
             )
             .select_from(rows_of(table, joins))
             .order_by(*order)
