@@ -2,6 +2,7 @@
 
 from enum import StrEnum
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     # statement that builds the response JSON in the database; off: every operation goes
     # through the resolvers (the reference path), as the benchmark's hub-reference does.
     compiled_reads: bool = True
+    # PostgreSQL connections this process's compiled reads keep (a pool of their own):
+    # about twice the database's cores. More lets more statements run at once than the
+    # database has cores for; on a saturated machine that lengthens the latency tail
+    # without adding throughput (bench/README.md).
+    compiled_reads_connections: int = Field(default=4, ge=1)
     # Keep compiled results per (document, variables, visibility scope) until the next
     # committed write or the next embargo end; in Redis when redis_url is set.
     read_cache: bool = True

@@ -75,7 +75,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     feed = LiveFeed(fanout=fanout, bus=bus, renders=renders)
     compiled_reads = (
-        CompiledReads(schema._schema, engine, max_page_size=settings.max_page_size)
+        CompiledReads(
+            schema._schema,
+            engine,
+            max_page_size=settings.max_page_size,
+            connections=settings.compiled_reads_connections,
+        )
         if settings.compiled_reads
         else None
     )

@@ -3,6 +3,7 @@ reads exactly as the resolvers answer it — for every kind of reader and severa
 sets, on the demo coalition (public, members-only, confidential and embargoed items,
 in-kind lines, deliveries, activities) — and the page query is one SQL statement."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -238,7 +239,7 @@ async def test_a_compiled_read_that_fails_is_answered_by_the_resolvers(
         else "sqlite+aiosqlite:////nonexistent/folder/hub.db"
     )
     engine = create_async_engine(unreachable)
-    reads.statements = for_engine(engine)
+    reads.statements = for_engine(engine, pool_size=1)
     try:
         answered = await compiled.read(PORTAL, "Commitments", variables, None)
     finally:
@@ -249,3 +250,25 @@ async def test_a_compiled_read_that_fails_is_answered_by_the_resolvers(
     assert answered == await reference.read(PORTAL, "Commitments", variables, None)
     assert b'"edges"' in answered and reads.answered["Commitments"] == 0
     assert "compiled read Commitments failed" in caplog.text
+
+
+async def test_compiled_reads_keep_to_their_connections(settings, engine, session_factory):
+    await demo.seed(session_factory)
+    app = create_app(
+        settings.model_copy(update={"read_cache": False, "compiled_reads_connections": 2}),
+        engine=engine,
+    )
+    reads = app.state.compiled_reads
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        hub = Hub(client, app)
+        answers = await asyncio.gather(
+            *(hub.read(PORTAL, "Commitments", {"first": 10}, None) for _ in range(12))
+        )
+    statements = reads.statements
+    opened = statements._pool.get_size() if isinstance(statements, AsyncpgStatements) else None
+    await compiled_reads.close(reads)
+
+    assert len(set(answers)) == 1 and b'"edges"' in answers[0]
+    assert reads.answered["Commitments"] == 12
+    assert opened in (None, 1, 2)  # PostgreSQL: at most the two it may keep

@@ -41,10 +41,12 @@ NEXT_EMBARGO_END = embargoes.next_end_query(sa.bindparam("after", type_=UTCDateT
 class CompiledReads:
     """This process's plans: one per trusted document text and operation name."""
 
-    def __init__(self, schema: GraphQLSchema, engine: AsyncEngine, *, max_page_size: int) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, engine: AsyncEngine, *, max_page_size: int, connections: int
+    ) -> None:
         self.schema = schema
         self.json = json_sql.for_dialect(engine.dialect.name)
-        self.statements = statements.for_engine(engine)
+        self.statements = statements.for_engine(engine, pool_size=connections)
         self.max_page_size = max_page_size
         self.trusted = trusted_operations()
         # (document text, operation name) -> its plan, or None: the resolvers answer it.

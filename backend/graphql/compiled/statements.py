@@ -36,7 +36,7 @@ class Statements(Protocol):
     async def close(self) -> None: ...
 
 
-def for_engine(engine: AsyncEngine, *, pool_size: int = 10) -> Statements:
+def for_engine(engine: AsyncEngine, *, pool_size: int) -> Statements:
     if engine.dialect.name == "postgresql":
         return AsyncpgStatements(engine.url, engine.dialect, pool_size=pool_size)
     return EngineStatements(engine)
