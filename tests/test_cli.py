@@ -20,6 +20,7 @@ from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.services import tokens
 from tests.factories import make_organisation
+from tests.hub_processes import free_port
 
 HUB = Path(sys.executable).parent / "coalition-hub"
 COALITION_PAGE = """
@@ -240,9 +241,7 @@ def test_the_readme_commands_serve_the_demo_over_http(tmp_path):
 
 @pytest.mark.parametrize(("flags", "logged"), [((), True), (("--no-access-log",), False)])
 async def test_serve_logs_a_line_per_request_unless_told_not_to(settings, flags, logged):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = await asyncio.create_subprocess_exec(
         *(str(HUB), "serve", "--port", str(port), *flags),
         env={**os.environ, "HUB_DATABASE_URL": settings.database_url},
