@@ -64,6 +64,9 @@ class Context(BaseContext):
         # One AsyncSession cannot run two statements at once, and sibling resolvers (and
         # loaders) run concurrently: every read takes this lock.
         self._read_lock = asyncio.Lock()
+        # Whether an operation is running. graphql-core does not cancel sibling resolvers
+        # when an error nulls their parent: they may still read after the operation ended.
+        self._in_operation = True
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -71,7 +74,20 @@ class Context(BaseContext):
         async with self._read_lock:
             if self._session is None:
                 self._session = self.session_factory()
-            yield self._session
+            try:
+                yield self._session
+            finally:
+                if not self._in_operation:
+                    # A resolver still running after its operation ended: its session
+                    # goes with its read, as nothing will close it later.
+                    await self._close_session()
+
+    def begin_operation(self) -> None:
+        self._in_operation = True
+
+    async def end_operation(self) -> None:
+        self._in_operation = False
+        await self.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -95,7 +111,12 @@ class Context(BaseContext):
         return Loaders(self.actor, self.reading)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Drops the read session (after a read in flight, never under it) and the loaders."""
+        async with self._read_lock:
+            await self._close_session()
         self.__dict__.pop("loaders", None)
+
+    async def _close_session(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()

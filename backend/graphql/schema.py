@@ -31,6 +31,7 @@ from backend.graphql import (
 )
 from backend.graphql.bounded import Bounded
 from backend.graphql.compiled.reads import CompiledReadsExtension
+from backend.graphql.context import Context
 
 
 # What strawberry.tools.merge_types does, plus the descriptions it cannot take.
@@ -90,10 +91,13 @@ class CloseOperationScope(SchemaExtension):
     """Closes the operation's read session when it ends (and on websockets, per operation)."""
 
     async def on_operation(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context.context
+        scoped = isinstance(context, Context)
+        if scoped:
+            context.begin_operation()
         yield
-        close = getattr(self.execution_context.context, "close", None)
-        if close is not None:
-            await close()
+        if scoped:
+            await context.end_operation()
 
 
 # (document text, validation rules) -> the errors validating it found
