@@ -5,9 +5,8 @@ answer nor keeps a connection."""
 import asyncio
 
 import httpx
-import sqlalchemy as sa
 
-from backend import demo, models
+from backend import demo
 from backend.graphql.compiled import reads as compiled_reads
 from backend.main import create_app
 from tests.graphql.test_compiled_reads import PORTAL
@@ -17,14 +16,10 @@ async def test_an_error_beside_running_loaders_is_the_answer_and_no_connection_s
     settings, engine, session_factory
 ):
     await demo.seed(session_factory)
-    async with session_factory() as session:
-        slug = await session.scalar(
-            sa.select(models.Coalition.slug).where(models.Coalition.slug == demo.SLUG)
-        )
     # The resolvers (the reference path): the page's member commitments fail on the bad
     # id while their siblings' loaders are still reading.
     app = create_app(settings.model_copy(update={"compiled_reads": False}), engine=engine)
-    variables = {"slug": slug, "coalitionId": "not-an-id"}
+    variables = {"slug": demo.SLUG, "coalitionId": "not-an-id"}
     body = {"query": PORTAL, "operationName": "CoalitionPage", "variables": variables}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
