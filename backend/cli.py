@@ -7,6 +7,7 @@ every rule and audit record applies; they read the database URL from Settings on
 
 import asyncio
 import datetime as dt
+import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from backend.config import Settings
 from backend.errors import DomainError, InvalidInput
 from backend.graphql import read_cache
 from backend.graphql.schema import schema as graphql_schema
+from backend.graphql.trusted_documents import TrustedDocuments
 from backend.services import tokens as token_service
 
 T = TypeVar("T")
@@ -38,6 +40,10 @@ tokens = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(tokens, name="tokens")
+operations = typer.Typer(
+    help="The portal's trusted documents (schema/operations/).", no_args_is_help=True
+)
+app.add_typer(operations, name="operations")
 
 
 # Service input fields, as the options that set them.
@@ -84,6 +90,7 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the GraphQL API (HTTP and websockets)."""
+    settings = Settings()
     # Each worker process calls the factory, which reads its own Settings. uvloop and
     # httptools, never h11: h11 parses HTTP in pure Python and costs several times the CPU.
     uvicorn.run(
@@ -95,7 +102,9 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=access_log,
-        ws_per_message_deflate=Settings().ws_compression,
+        ws_per_message_deflate=settings.ws_compression,
+        # A websocket message is held to the request body limit, as an HTTP body is.
+        ws_max_size=settings.max_body_bytes,
     )
 
 
@@ -118,6 +127,15 @@ def export_schema(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(graphql_schema.as_str() + "\n", encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@operations.command("manifest")
+def operations_manifest() -> None:
+    """Print the trusted documents' manifest (JSON, Apollo's persisted query manifest
+    format): each operation's id (the SHA-256 of its body), name, type and body. The
+    portal's build sends `{"documentId": "sha256:<id>"}` instead of the text."""
+    manifest = TrustedDocuments().manifest()
+    typer.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
 
 
 @app.command("seed-demo")

@@ -1,9 +1,10 @@
 """Settings: the only place that reads the environment."""
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -39,7 +40,24 @@ class Settings(BaseSettings):
     # Echo SQL statements to the log (debugging only).
     echo_sql: bool = False
     # Largest `first` a connection accepts.
-    max_page_size: int = 100
+    max_page_size: int = Field(default=100, ge=1)
+    # What one GraphQL document may ask (backend/graphql/limits.py; README "Security").
+    max_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=15, ge=0)
+    max_tokens: int = Field(default=2_000, ge=1)
+    max_document_chars: int = Field(default=15_000, ge=1)
+    max_body_bytes: int = Field(default=100_000, ge=1)
+    max_directives: int = Field(default=50, ge=0)
+    max_cost: int = Field(default=5_000, ge=1)
+    # What an unpaged list counts as in an operation's cost.
+    cost_list_size: int = Field(default=20, ge=1)
+    # Whether anonymous and partner callers may run only the trusted documents of
+    # schema/operations/ (the secretariat may always send ad-hoc documents); unset: in
+    # production only.
+    trusted_documents_only: bool | None = None
+    # Origins whose pages may call the API (CORS) and open its websockets; `*` for any.
+    # A comma-separated list in the environment: HUB_ALLOWED_ORIGINS=https://a.org,https://b.org
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Answer the portal's trusted documents (schema/operations/) from one compiled SQL
     # statement that builds the response JSON in the database; off: every operation goes
     # through the resolvers (the reference path), as the benchmark's hub-reference does.
@@ -55,6 +73,19 @@ class Settings(BaseSettings):
     # Entries the in-process read cache keeps (least recently used leave first).
     read_cache_size: int = 1000
 
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
     @property
     def is_development(self) -> bool:
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def only_trusted_documents(self) -> bool:
+        if self.trusted_documents_only is None:
+            return not self.is_development
+        return self.trusted_documents_only

@@ -9,24 +9,27 @@ from importlib import resources
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from backend import db, metrics
+from backend import db, metrics, security_headers
 from backend.actors import Actor
 from backend.config import Settings
 from backend.errors import Unauthenticated
+from backend.graphql import body_limit, read_lane
 from backend.graphql import http as graphql_http
-from backend.graphql import read_lane
 from backend.graphql import schema as graphql_schema
 from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
 from backend.graphql.context import Context, LiveFeed
 from backend.graphql.feed_renders import SharedRenders
 from backend.graphql.http import HubGraphQLRouter
+from backend.graphql.limits import Limits
 from backend.graphql.read_cache import create_read_cache
+from backend.graphql.trusted_documents import TrustedDocuments
 from backend.services import outbox
 from events import channels
 from events.bus import Bus
@@ -69,10 +72,18 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     fanout = FanOut(bus, queue_size=settings.feed_queue_size)
     production = not settings.is_development
-    schema = graphql_schema.build(production=production)
-    renders = SharedRenders(
-        schema._schema, rules=graphql_schema.validation_rules(production=production)
+    limits = Limits.of(settings)
+    documents = TrustedDocuments()
+    rules = graphql_schema.validation_rules(
+        production=production, limits=limits, documents=documents
     )
+    schema = graphql_schema.build(
+        production=production,
+        limits=limits,
+        rules=rules,
+        trusted_only=documents if settings.only_trusted_documents else None,
+    )
+    renders = SharedRenders(schema._schema, rules=rules)
     feed = LiveFeed(fanout=fanout, bus=bus, renders=renders)
     compiled_reads = (
         CompiledReads(
@@ -80,6 +91,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             engine,
             max_page_size=settings.max_page_size,
             connections=settings.compiled_reads_connections,
+            documents=documents,
         )
         if settings.compiled_reads
         else None
@@ -160,12 +172,33 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         ),
         connection_init_wait_timeout=dt.timedelta(seconds=settings.ws_init_timeout),
+        documents=documents,
+        limits=limits,
+        # Cross-origin websocket handshakes from other origins are refused (403).
+        allowed_origins=settings.allowed_origins,
     )
     app.include_router(router, prefix="/graphql")
+    # Middlewares, innermost first (each added one wraps those before it).
     # The portal's trusted reads, answered before the GraphQL stack once it has planned them.
     app.add_middleware(
-        read_lane.ReadLane, cache=read_cache, reads=compiled_reads, authenticate=authenticate
+        read_lane.ReadLane,
+        cache=read_cache,
+        reads=compiled_reads,
+        authenticate=authenticate,
+        documents=documents,
     )
+    # No body larger than the limit is read, by the lane or the stack.
+    app.add_middleware(body_limit.BodyLimit, limit=limits.body_bytes)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(security_headers.SecurityHeaders, production=production)
 
     @app.exception_handler(CredentialsRejected)
     async def rejected(_request: Request, error: CredentialsRejected) -> JSONResponse:

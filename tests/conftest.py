@@ -105,8 +105,15 @@ async def scratch_database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    # No read cache: tests write through factories, which no cache hears of.
-    return Settings(database_url=database_url, env=Environment.DEVELOPMENT, read_cache=False)
+    # No read cache: tests write through factories, which no cache hears of. The suite's
+    # own documents read whole worlds at once (visibility on every path in one query), so
+    # the cost limit is raised here; tests/graphql/test_limits.py tests it at its default.
+    return Settings(
+        database_url=database_url,
+        env=Environment.DEVELOPMENT,
+        read_cache=False,
+        max_cost=1_000_000,
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

@@ -40,6 +40,7 @@ async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
         log_level="warning",
         # As `coalition-hub serve` runs it.
         ws_per_message_deflate=app.state.settings.ws_compression,
+        ws_max_size=app.state.settings.max_body_bytes,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

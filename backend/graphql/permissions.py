@@ -2,8 +2,8 @@
 
 from collections.abc import Iterator
 
-from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from backend.graphql import errors
@@ -22,5 +22,6 @@ class WritesNeedSignIn(SchemaExtension):
         is_write = self.execution_context.operation_type is OperationType.MUTATION
         if is_write and actor is not None and actor.is_anonymous:
             error = errors.unauthenticated("Sign in with an API token to make changes.")
-            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+            # Refused as a whole, before anything ran (no `data` entry over GraphQL-over-HTTP).
+            self.execution_context.result = PreExecutionError(data=None, errors=[error])
         yield

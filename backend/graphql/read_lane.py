@@ -9,8 +9,9 @@ itself, in two steps:
    gets the same response bytes again, from the read cache: stored under the cache's
    write generation taken when the request arrived (every committed write bumps it) and
    served only before its `valid_until` (the next embargo end).
-2. **Compiled reads.** A POST whose document text and operation name this process has
-   already parsed, validated and planned through the stack (`CompiledReads.known_plan`)
+2. **Compiled reads.** A POST whose document text (or trusted `documentId`) and operation
+   name this process has already parsed, validated and planned through the stack
+   (`CompiledReads.known_plan`)
    is answered from its compiled statement (or the read cache), with the request's
    variables coerced and its token authenticated here, as the stack would.
 
@@ -21,23 +22,20 @@ cannot take, a bad token (the stack answers 401), and any failure of the compile
 
 import datetime as dt
 import hashlib
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import orjson
 
 from backend.actors import Actor
+from backend.asgi import ASGIApp, Message, Receive, Scope, Send
 from backend.errors import Unauthenticated
 from backend.graphql.read_cache import ReadCache
 
 if TYPE_CHECKING:
     from backend.graphql.compiled.reads import CompiledReads
+    from backend.graphql.trusted_documents import TrustedDocuments
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Authenticate = Callable[[str | None], Awaitable[Actor]]
 
 # Where a miss leaves (key, generation) for the compiled read to store its response under.
@@ -46,7 +44,7 @@ LARGEST_BODY = 100_000
 GRAPHQL_RESPONSE = b"application/graphql-response+json"
 JSON = b"application/json"
 # What a request body may hold for the lane to answer it (the stack ignores nothing else).
-REQUEST_KEYS = frozenset({"query", "operationName", "variables"})
+REQUEST_KEYS = frozenset({"query", "documentId", "operationName", "variables"})
 
 
 def response_body(data: bytes) -> bytes:
@@ -62,12 +60,14 @@ class ReadLane:
         cache: ReadCache | None,
         reads: "CompiledReads | None",
         authenticate: Authenticate,
+        documents: "TrustedDocuments | None" = None,
         path: str = "/graphql",
     ) -> None:
         self.app = app
         self.cache = cache
         self.reads = reads
         self.authenticate = authenticate
+        self.documents = documents
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,6 +116,15 @@ class ReadLane:
         if not isinstance(request, dict) or not request.keys() <= REQUEST_KEYS:
             return None
         text, operation_name = request.get("query"), request.get("operationName")
+        document_id = request.get("documentId")
+        if text is None and isinstance(document_id, str) and self.documents is not None:
+            # A trusted document by id: its text is what the stack planned it under.
+            document = self.documents.by_id(document_id)
+            if document is not None:
+                # Its one operation: the name the stack planned it under.
+                text, operation_name = document.body, operation_name or document.name
+        elif document_id is not None:
+            return None  # the stack checks that the text is the document named
         variables = request.get("variables")
         if (
             not isinstance(text, str)

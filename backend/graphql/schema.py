@@ -6,10 +6,11 @@ import strawberry
 from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import Schema
-from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 
+from backend import errors as codes
 from backend.graphql import (
     activities,
     audit,
@@ -32,6 +33,8 @@ from backend.graphql import (
 from backend.graphql.bounded import Bounded
 from backend.graphql.compiled.reads import CompiledReadsExtension
 from backend.graphql.context import Context
+from backend.graphql.limits import Limits, document_limits, validation_rule
+from backend.graphql.trusted_documents import TrustedDocuments, trusted_documents_only
 
 
 # What strawberry.tools.merge_types does, plus the descriptions it cannot take.
@@ -114,29 +117,64 @@ class ValidationCacheByText(SchemaExtension):
     """
 
     _results: "weakref.WeakKeyDictionary[object, Validated]" = weakref.WeakKeyDictionary()
+    # Lookups answered from the cache, and documents validated, in this process.
+    hits = 0
+    misses = 0
 
     def on_validate(self):  # type: ignore[no-untyped-def]
         execution = self.execution_context
+        if execution.pre_execution_errors is not None:
+            yield  # refused before validation (limits, trusted documents)
+            return
         schema = execution.schema._schema
         rules = tuple(execution.validation_rules)
         results = self._results.setdefault(schema, Bounded(512))
         key = (execution.query or "", rules)
         errors = results.get(key) if execution.query is not None else None
         if errors is None:
+            ValidationCacheByText.misses += 1
             assert execution.graphql_document is not None
-            errors = validate_document(schema, execution.graphql_document, rules)
+            errors = with_codes(validate_document(schema, execution.graphql_document, rules))
             if execution.query is not None:
                 results.put(key, errors)
+        else:
+            ValidationCacheByText.hits += 1
         execution.pre_execution_errors = errors
         yield
 
 
-def validation_rules(*, production: bool) -> list[type[ASTValidationRule]]:
-    """The rules on top of the specification's (the feed's shared renders apply them too)."""
-    return [NoSchemaIntrospectionCustomRule] if production else []
+def with_codes(found: list[GraphQLError]) -> list[GraphQLError]:
+    """The specification's validation errors, with the code every refusal carries."""
+    for error in found:
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": codes.GRAPHQL_VALIDATION_FAILED}
+    return found
 
 
-def build(*, production: bool) -> Schema:
+def validation_rules(
+    *, production: bool, limits: Limits, documents: TrustedDocuments | None = None
+) -> tuple[type[ASTValidationRule], ...]:
+    """The rules on top of the specification's (the feed's shared renders apply them too).
+    Built once: the validation cache is keyed by the rule classes. The portal's trusted
+    documents are not held to the cost limit: they are reviewed, and their lists are the
+    coalition's own size (README "Security")."""
+    documents = documents or TrustedDocuments()
+    rules: list[type[ASTValidationRule]] = [validation_rule(limits, cost_exempt=documents.holds)]
+    if production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+def build(
+    *,
+    production: bool,
+    limits: Limits = Limits(),
+    rules: tuple[type[ASTValidationRule], ...] | None = None,
+    trusted_only: TrustedDocuments | None = None,
+) -> Schema:
+    """The schema; `rules` from validation_rules (built here if not given), and with
+    `trusted_only` anonymous and partner callers may run only those documents."""
+    rules = rules if rules is not None else validation_rules(production=production, limits=limits)
     extensions: list[object] = [
         CloseOperationScope,
         permissions.WritesNeedSignIn,
@@ -144,12 +182,14 @@ def build(*, production: bool) -> Schema:
         # The portal's trusted queries: one compiled statement each, no resolver.
         CompiledReadsExtension,
         # Parsing and validating the same document again costs more than running most
-        # queries: both are cached by document text (bounded LRU).
-        lambda: ParserCache(maxsize=512),
-        ValidationCacheByText,
+        # queries: both are cached by document text (bounded LRU). Parsing is limited in
+        # size and tokens.
+        document_limits(limits),
     ]
-    if rules := validation_rules(production=production):
-        extensions.append(lambda: AddValidationRules(rules))
+    if trusted_only is not None:
+        # Before validation: an untrusted document is refused without being validated.
+        extensions.append(trusted_documents_only(trusted_only))
+    extensions += [ValidationCacheByText, lambda: AddValidationRules(list(rules))]
     return Schema(
         query=Query,
         mutation=Mutation,

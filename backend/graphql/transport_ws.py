@@ -10,6 +10,7 @@ serialised again.
 
 import logging
 from contextlib import aclosing
+from typing import TYPE_CHECKING, cast
 
 import orjson
 from graphql import GraphQLError
@@ -21,11 +22,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 
+from backend.graphql import limits
 from backend.graphql.context import Context, LiveFeed
 from backend.graphql.feed import FeedFilter, feed_items
 from backend.graphql.feed_renders import FeedSubscription
 from backend.services import access
 from events.envelope import Positioned
+
+if TYPE_CHECKING:
+    from backend.graphql.http import HubGraphQLRouter
 
 log = logging.getLogger("backend.graphql.feed")
 _MASKED = {"message": "Unexpected error."}
@@ -45,7 +50,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         feed = self.context.feed
         subscription = (
             feed.renders.prepare(operation.query, operation.variables, operation.operation_name)
-            if feed is not None
+            if feed is not None and self._may_share(operation)
             else None
         )
         if feed is None or subscription is None:
@@ -56,6 +61,21 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except WebSocketDisconnected:
             self.operations.pop(operation.id, None)
+
+    def _may_share(self, operation: Operation[Context, None]) -> bool:
+        """Whether the document is within the limits and, where only trusted documents may
+        run, one of them: otherwise Strawberry's path refuses it, as over HTTP."""
+        view = cast("HubGraphQLRouter", self.view)
+        try:
+            document = limits.parse_limited(operation.query, view.limits)
+        except GraphQLError:
+            return False
+        actor = self.context.actor
+        return (
+            not self.context.settings.only_trusted_documents
+            or actor.is_secretariat
+            or view.documents.allows(operation.query, document, operation.operation_name)
+        )
 
     async def _stream_feed(
         self, operation: Operation[Context, None], feed: LiveFeed, subscription: FeedSubscription

@@ -26,9 +26,17 @@ from tests.factories import gid, make_token
 OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
 PORTAL = (OPERATIONS / "portal.graphql").read_text("utf-8")
 SECRETARIAT = (OPERATIONS / "secretariat.graphql").read_text("utf-8")
+FEED = (OPERATIONS / "feed.graphql").read_text("utf-8")
 # The trusted queries the compiler does not take (yet): the resolvers answer them.
-ANSWERED_BY_RESOLVERS = {"AuditTrail", "ApiTokens"}
-COMPILED = {"CoalitionPage", "Commitments", "Organisation", "Activities", "Node", "Viewer"}
+ANSWERED_BY_RESOLVERS = {"AuditTrail", "ApiTokens", "WallScreenCoalitions"}
+COMPILED = {
+    "CoalitionPage",
+    "Commitments",
+    "Organisation",
+    "Activities",
+    "Node",
+    "Viewer",
+}
 
 
 class Hub:
@@ -171,6 +179,7 @@ async def _variable_sets(session: Any, hub: Hub) -> dict[str, list[dict[str, Any
             {"filter": {"organisationId": gid(organisations[0])}},
         ],
         "Viewer": [{}],
+        "WallScreenCoalitions": [{}],
         "Node": [{"id": gid(node)} for node in await _nodes(session)] + [{"id": "not an id"}],
         "AuditTrail": [{"entityId": gid(learning)}],
         "ApiTokens": [{}],
@@ -187,7 +196,13 @@ async def test_every_trusted_query_reads_the_same_through_both_paths(
     variable_sets = await _variable_sets(session, reference)
     compared = 0
     for operation, sets in variable_sets.items():
-        document = SECRETARIAT if operation in ("AuditTrail", "ApiTokens") else PORTAL
+        document = (
+            SECRETARIAT
+            if operation in ("AuditTrail", "ApiTokens")
+            else FEED
+            if operation == "WallScreenCoalitions"
+            else PORTAL
+        )
         for variables in sets:
             for reader, token in readers.items():
                 expected = await reference.read(document, operation, variables, token)

@@ -51,12 +51,15 @@ async def test_queries_work_over_get(api):
     assert response.json() == {"data": {"viewer": {"name": "anonymous"}}}
 
 
-async def test_mutations_are_refused_over_get(api):
+async def test_mutations_are_refused_over_get_with_405(api):
     mutation = 'mutation { revokeApiToken(input: {prefix: "hub_x"}) { __typename } }'
 
     response = await api.client.get("/graphql", params={"query": mutation})
 
-    assert response.status_code == 400
+    # GraphQL over HTTP: a mutation sent with GET MUST be refused with 405, not run.
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 async def test_anonymous_mutation_is_refused_whole_before_any_resolver(api):
@@ -98,7 +101,9 @@ async def test_health_and_readiness(api):
 
 
 async def test_production_turns_off_graphiql_introspection_and_suggestions(settings, engine):
-    production = create_app(settings.model_copy(update={"env": "production"}), engine=engine)
+    # Ad-hoc documents allowed, so the introspection rule itself is what refuses.
+    production_settings = {"env": "production", "trusted_documents_only": False}
+    production = create_app(settings.model_copy(update=production_settings), engine=engine)
     transport = httpx.ASGITransport(app=production)
 
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:

@@ -12,6 +12,7 @@ from strawberry import Schema
 
 from backend import models
 from backend.graphql.compiled import reads as compiled_reads
+from backend.graphql.trusted_documents import TrustedDocuments
 from backend.main import create_app
 from tests.factories import (
     gid,
@@ -132,3 +133,20 @@ async def test_what_the_lane_cannot_answer_as_the_stack_would_goes_through_it(
     # the lane answered the token's read.
     assert executions == ["Organisation"] * 3
     assert with_token.json() == planned.json()
+
+
+async def test_a_trusted_document_sent_by_id_is_answered_by_the_lane_once_planned(
+    client, session, executions
+):
+    organisation = await make_organisation(session)
+    document = {d.name: d for d in TrustedDocuments().documents}["Organisation"]
+    body = {"documentId": document.id, "variables": {"id": gid(organisation)}}
+
+    first = await _post(client, body)
+    second = await _post(client, body)
+    by_text = await _post(client, _organisation(organisation))
+
+    # The stack ran the id's first request (no operationName sent) and the file's text.
+    assert executions == [None, "Organisation"]
+    assert first.content == second.content == by_text.content
+    assert first.json()["data"]["organisation"]["name"] == organisation.name

@@ -1,16 +1,20 @@
-"""The /feed wall screen, driven in headless Chromium (Debian's, through Playwright)."""
+"""The /feed wall screen, driven in headless Chromium (Debian's, through Playwright), served
+in production mode: only trusted documents, and its content security policy in force."""
 
 import asyncio
 import os
 import shutil
+from pathlib import Path
 
 import httpx
 import pytest_asyncio
 from playwright.async_api import async_playwright
 
 from backend import models
+from backend.main import create_app
 from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
 from tests.required import missing
+from tests.servers import serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps trying to reach Google's services, which this network refuses.
@@ -23,11 +27,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PLEDGE = """
-mutation ($input: PledgeCommitmentInput!) {
-  pledgeCommitment(input: $input) { __typename }
-}
-"""
+# Production refuses a partner's ad-hoc documents: the portal's own pledge, then.
+WRITES = Path(__file__).resolve().parents[2] / "schema" / "operations" / "portal_writes.graphql"
+PLEDGE = WRITES.read_text("utf-8")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -54,15 +56,29 @@ async def pledge(server, coalition, token, title):
     async with httpx.AsyncClient(base_url=server.http_url) as client:
         response = await client.post(
             "/graphql",
-            json={"query": PLEDGE, "variables": {"input": input}},
+            json={
+                "query": PLEDGE,
+                "operationName": "PledgeCommitment",
+                "variables": {"input": input},
+            },
             headers={"Authorization": f"Bearer {token}"},
         )
     assert response.json()["data"]["pledgeCommitment"]["__typename"] == "Commitment"
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def production_server(settings, engine):
+    production = settings.model_copy(
+        update={"env": "production", "relay_interval": 0.2, "ws_init_timeout": 2.0}
+    )
+    async with serve(create_app(production, engine=engine)) as server:
+        yield server
+
+
 async def test_the_wall_screen_shows_pledges_live_and_after_a_reconnect(
-    live_server, browser, session
+    production_server, browser, session
 ):
+    live_server = production_server
     coalition = await make_coalition(session, name="Learning Continuity Coalition")
     organisation = await make_organisation(session, name="Brightwave Telecom")
     await make_membership(session, coalition, organisation)

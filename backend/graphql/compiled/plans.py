@@ -1,26 +1,18 @@
-"""Plans for the portal's trusted operations: which documents are trusted, their
-statements per kind of reader, and running one."""
+"""Plans for the portal's trusted queries: their statements per kind of reader, and
+running one (which documents are trusted: backend/graphql/trusted_documents.py)."""
 
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from graphql import (
-    DocumentNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
-    parse,
-    print_ast,
-    visit,
 )
 from graphql.execution.values import VariableValues
-from graphql.language import Visitor
 from sqlalchemy.dialects import postgresql
 
 from backend.actors import Actor
@@ -38,7 +30,6 @@ from backend.graphql.compiled.roots import (
 from backend.models.base import UTCDateTime
 from backend.services import access
 
-OPERATIONS = Path(__file__).resolve().parents[3] / "schema" / "operations"
 SECRETARIAT, ORGANISATION, ANONYMOUS = "secretariat", "organisation", "anonymous"
 Fragments = dict[str, FragmentDefinitionNode]
 
@@ -153,65 +144,4 @@ class Plan:
         return Statement(sa.select(document), build.parameters)
 
 
-# -- trusted documents ---------------------------------------------------------------------
-
-
-def select_operation(
-    document: DocumentNode, operation_name: str | None
-) -> tuple[OperationDefinitionNode, Fragments] | None:
-    """The operation a request runs (the only one, or the one named) and the document's
-    fragments; None when there is no such single operation."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return None
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    return operations[0], fragments
-
-
-def canonical(operation: OperationDefinitionNode, fragments: Fragments) -> str:
-    """The operation and the fragments it uses, printed in one canonical order."""
-    used: Fragments = {}
-    pending: list[Any] = [operation]
-    while pending:
-        for name in _spreads(pending.pop()):
-            if name not in used and name in fragments:
-                used[name] = fragments[name]
-                pending.append(fragments[name])
-    parts = [print_ast(operation)] + [print_ast(used[name]) for name in sorted(used)]
-    return "\n".join(parts)
-
-
-def _spreads(node: Any) -> list[str]:
-    names: list[str] = []
-
-    class Spreads(Visitor):
-        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: Any) -> None:
-            names.append(spread.name.value)
-
-    visit(node, Spreads())
-    return names
-
-
-def trusted_operations(folder: Path = OPERATIONS) -> dict[str, str]:
-    """Operation name -> canonical text, for every query in schema/operations/."""
-    trusted: dict[str, str] = {}
-    for path in sorted(folder.glob("*.graphql")):
-        document = parse(path.read_text("utf-8"))
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        for definition in document.definitions:
-            if (
-                isinstance(definition, OperationDefinitionNode)
-                and definition.operation is OperationType.QUERY
-                and definition.name is not None
-            ):
-                trusted[definition.name.value] = canonical(definition, fragments)
-    return trusted
-
-
-__all__ = ["Plan", "Unsupported", "canonical", "select_operation", "trusted_operations"]
+__all__ = ["Plan", "Unsupported"]

@@ -21,15 +21,10 @@ from backend.actors import Actor
 from backend.graphql.bounded import Bounded
 from backend.graphql.compiled import json_sql, statements
 from backend.graphql.compiled.compiler import Fallback, Unsupported
-from backend.graphql.compiled.plans import (
-    Plan,
-    canonical,
-    reader_kind,
-    select_operation,
-    trusted_operations,
-)
+from backend.graphql.compiled.plans import Plan, reader_kind
 from backend.graphql.read_cache import ReadCache
 from backend.graphql.read_lane import response_body
+from backend.graphql.trusted_documents import TrustedDocuments, canonical, select_operation
 from backend.models.base import UTCDateTime
 from backend.services import embargoes
 
@@ -42,13 +37,19 @@ class CompiledReads:
     """This process's plans: one per trusted document text and operation name."""
 
     def __init__(
-        self, schema: GraphQLSchema, engine: AsyncEngine, *, max_page_size: int, connections: int
+        self,
+        schema: GraphQLSchema,
+        engine: AsyncEngine,
+        *,
+        max_page_size: int,
+        connections: int,
+        documents: TrustedDocuments,
     ) -> None:
         self.schema = schema
         self.json = json_sql.for_dialect(engine.dialect.name)
         self.statements = statements.for_engine(engine, pool_size=connections)
         self.max_page_size = max_page_size
-        self.trusted = trusted_operations()
+        self.trusted = documents.queries()
         # (document text, operation name) -> its plan, or None: the resolvers answer it.
         self._plans: Bounded[tuple[str, str | None], tuple[Plan | None]] = Bounded(512)
         # Operations answered from their statement (or the cache), by name.
