@@ -9,34 +9,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types.unset import UNSET, UnsetType
 
-from backend.actors import ANONYMOUS, Actor
-from backend.db import SessionFactory
 from backend.errors import Unauthenticated
+from backend.graphql.authentication import Authenticator
 from backend.graphql.context import Context
 from backend.graphql.transport_ws import HubTransportWSHandler, HubWebSocketAdapter
-from backend.services import tokens
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
-def bearer_secret(authorization: str | None) -> str | None:
-    """The secret in `Bearer <secret>`; None without one; Unauthenticated when malformed."""
-    if not authorization:
-        return None
-    scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated("Use `Authorization: Bearer <token>`.")
-    return secret.strip()
-
-
-async def authenticate(session_factory: SessionFactory, authorization: str | None) -> Actor:
-    """The actor behind an Authorization value: anonymous without one (no database read),
-    Unauthenticated when it is malformed or its token unknown, expired or revoked."""
-    secret = bearer_secret(authorization)
-    if secret is None:
-        return ANONYMOUS
-    async with session_factory() as session:
-        return await tokens.authenticate(session, secret)
 
 
 class _SubResponse(Response):
@@ -58,14 +36,18 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = HubTransportWSHandler
     websocket_adapter_class = HubWebSocketAdapter  # type: ignore[assignment]
 
+    def __init__(self, *args: Any, authenticate: Authenticator, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.authenticate = authenticate
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws authenticates in `connection_init`: browsers cannot set
         headers on a websocket. A rejected token closes the socket with 4403."""
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
         try:
-            context.actor = await authenticate(
-                context.session_factory, authorization if isinstance(authorization, str) else None
+            context.actor = await self.authenticate(
+                authorization if isinstance(authorization, str) else None
             )
         except Unauthenticated as error:
             raise ConnectionRejectionError({"message": error.message}) from error
