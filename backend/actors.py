@@ -1,4 +1,5 @@
-"""Who is acting: the holder of a bearer token, or an anonymous public reader."""
+"""Who is acting: the holder of an API token, a person signed in through single sign-on,
+or an anonymous public reader."""
 
 from dataclasses import dataclass, field
 
@@ -10,7 +11,11 @@ class Actor:
     name: str
     role: Role | None = None
     organisation_id: int | None = None
+    # The API token acted with; None for everyone else.
     token_id: int | None = None
+    # The identity provider's `sub` of a person signed in through single sign-on; None for
+    # everyone else.
+    subject: str | None = None
     # Coalitions in which the actor's organisation is an ACTIVE member, read once per request.
     member_coalition_ids: frozenset[int] = field(default_factory=frozenset)
 

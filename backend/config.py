@@ -1,9 +1,9 @@
 """Settings: the only place that reads the environment."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -72,6 +72,36 @@ class Settings(BaseSettings):
     read_cache: bool = True
     # Entries the in-process read cache keeps (least recently used leave first).
     read_cache_size: int = 1000
+    # Single sign-on: the OpenID Connect issuer whose JWTs are accepted as bearer tokens,
+    # exactly as its tokens' `iss` spells it. Unset: SSO is off and a JWT is refused like
+    # any unknown token.
+    oidc_issuer: str | None = None
+    # The `aud` the hub's tokens carry (its client id at the identity provider). Required
+    # with an issuer: without it a token issued for any other application of the same
+    # identity provider would sign in here.
+    oidc_audience: str | None = None
+    # Where the issuer's signing keys are; unset: read `jwks_uri` from
+    # `<issuer>/.well-known/openid-configuration`.
+    oidc_jwks_url: str | None = None
+    # The claim naming the organisation (its IATI identifier); left out for the secretariat.
+    oidc_organisation_claim: str = "hub_organisation"
+    # The claim naming the role: one of the Role names, e.g. PARTNER_EDITOR.
+    oidc_role_claim: str = "hub_role"
+    # The claim naming the person in audit records (`sub` when the token has none).
+    oidc_name_claim: str = "email"
+    # Clock skew tolerated on `exp`, `nbf` and `iat`.
+    oidc_leeway_seconds: float = Field(default=30, ge=0)
+    # How long the issuer's keys are kept before they are fetched again.
+    oidc_jwks_cache_seconds: float = Field(default=3600, gt=0)
+    # The least time between fetches of the keys for a token whose `kid` is unknown (or
+    # after a failed fetch), so a flood of made-up kids cannot hammer the identity provider.
+    oidc_jwks_min_refresh_seconds: float = Field(default=30, ge=0)
+
+    @model_validator(mode="after")
+    def _sso_names_its_audience(self) -> Self:
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("HUB_OIDC_AUDIENCE is required when HUB_OIDC_ISSUER is set")
+        return self
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

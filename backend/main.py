@@ -15,13 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from backend import db, metrics, security_headers
-from backend.actors import Actor
+from backend import db, metrics, oidc, security_headers
 from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import body_limit, read_lane
-from backend.graphql import http as graphql_http
 from backend.graphql import schema as graphql_schema
+from backend.graphql.authentication import Authenticator
 from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
 from backend.graphql.context import Context, LiveFeed
@@ -97,8 +96,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         else None
     )
 
-    async def authenticate(authorization: str | None) -> Actor:
-        return await graphql_http.authenticate(session_factory, authorization)
+    # HTTP, the read lane and websockets' `connection_init` all sign in through it.
+    authenticate = Authenticator(session_factory, verifier=oidc.verifier(settings))
 
     async def context(connection: HTTPConnection) -> Context:
         # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
@@ -164,6 +163,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     router = HubGraphQLRouter(
         schema,
+        authenticate=authenticate,
         context_getter=context,
         graphql_ide=None if production else "graphiql",
         subscription_protocols=(

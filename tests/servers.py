@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 
 @dataclass
@@ -15,7 +15,7 @@ class LiveServer:
     """The app served by uvicorn on a loopback port, in this event loop, with its lifespan
     (relay and fan-out) running: what a websocket client talks to."""
 
-    app: FastAPI
+    app: Starlette
     port: int
 
     @property
@@ -27,11 +27,19 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
+def free_port() -> int:
+    """A loopback port nothing listens on (until someone binds it)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[LiveServer]:
+    """Any ASGI app: the hub's, or a stand-in for a service it talks to."""
+    port = free_port()
+    settings = getattr(app.state, "settings", None)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -39,8 +47,8 @@ async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
         lifespan="on",
         log_level="warning",
         # As `coalition-hub serve` runs it.
-        ws_per_message_deflate=app.state.settings.ws_compression,
-        ws_max_size=app.state.settings.max_body_bytes,
+        ws_per_message_deflate=settings.ws_compression if settings is not None else False,
+        ws_max_size=settings.max_body_bytes if settings is not None else 16 * 2**20,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -14,14 +14,12 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from backend import errors
-from backend.actors import ANONYMOUS, Actor
-from backend.db import SessionFactory
 from backend.errors import Unauthenticated
+from backend.graphql.authentication import Authenticator
 from backend.graphql.context import Context
 from backend.graphql.limits import Limits
 from backend.graphql.transport_ws import HubTransportWSHandler, HubWebSocketAdapter
 from backend.graphql.trusted_documents import TrustedDocuments
-from backend.services import tokens
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -79,26 +77,6 @@ def with_document(documents: TrustedDocuments, request: dict[str, Any]) -> dict[
     return {**request, "query": document.body}
 
 
-def bearer_secret(authorization: str | None) -> str | None:
-    """The secret in `Bearer <secret>`; None without one; Unauthenticated when malformed."""
-    if not authorization:
-        return None
-    scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated("Use `Authorization: Bearer <token>`.")
-    return secret.strip()
-
-
-async def authenticate(session_factory: SessionFactory, authorization: str | None) -> Actor:
-    """The actor behind an Authorization value: anonymous without one (no database read),
-    Unauthenticated when it is malformed or its token unknown, expired or revoked."""
-    secret = bearer_secret(authorization)
-    if secret is None:
-        return ANONYMOUS
-    async with session_factory() as session:
-        return await tokens.authenticate(session, secret)
-
-
 class _SubResponse(Response):
     # Whether the client asked for the GraphQL-over-HTTP media type, read from its Accept.
     wants_graphql_response = False
@@ -121,11 +99,13 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
     def __init__(
         self,
         *args: Any,
+        authenticate: Authenticator,
         documents: TrustedDocuments,
         limits: Limits,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.authenticate = authenticate
         self.documents = documents
         self.limits = limits
 
@@ -184,8 +164,8 @@ class HubGraphQLRouter(GraphQLRouter[Context, None]):
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
         try:
-            context.actor = await authenticate(
-                context.session_factory, authorization if isinstance(authorization, str) else None
+            context.actor = await self.authenticate(
+                authorization if isinstance(authorization, str) else None
             )
         except Unauthenticated as error:
             raise ConnectionRejectionError({"message": error.message}) from error

@@ -17,7 +17,9 @@ from backend.graphql import organisations as organisation_types
 
 @strawberry.type(description="Who is asking; anonymous readers have no role.")
 class Viewer:
-    name: str = strawberry.field(description="The token's holder, or 'anonymous'.")
+    name: str = strawberry.field(
+        description="The token's holder (for single sign-on, its name claim), or 'anonymous'."
+    )
     role: models.Role | None = strawberry.field(description="What the viewer may do.")
     organisation_id: strawberry.Private[int | None]
     member_coalition_ids: list[strawberry.ID] = strawberry.field(

@@ -167,10 +167,7 @@ async def _review(
 
 def _require_reviewer(actor: Actor, delivery: models.Delivery) -> None:
     access.require_authenticated(actor)
-    if (
-        delivery.reported_by_token_id is not None
-        and actor.token_id == delivery.reported_by_token_id
-    ):
+    if _reported_by(actor, delivery):
         raise PermissionDenied("Whoever reported a delivery cannot review it.")
     if actor.is_secretariat_admin:
         return
@@ -179,6 +176,14 @@ def _require_reviewer(actor: Actor, delivery: models.Delivery) -> None:
         raise PermissionDenied("Only the receiving organisation or the secretariat reviews this.")
     if actor.belongs_to(delivery.reported_by_organisation_id):
         raise PermissionDenied("An organisation cannot confirm its own delivery report.")
+
+
+def _reported_by(actor: Actor, delivery: models.Delivery) -> bool:
+    if delivery.reported_by_token_id is not None:
+        return actor.token_id == delivery.reported_by_token_id
+    # A person signed in through single sign-on has no token row: the report keeps their
+    # name (the identity provider's name claim), so that is what recognises them.
+    return actor.subject is not None and delivery.reported_by == actor.name
 
 
 async def _check(
