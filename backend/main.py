@@ -19,7 +19,7 @@ from backend.actors import Actor
 from backend.config import Settings
 from backend.errors import Unauthenticated
 from backend.graphql import http as graphql_http
-from backend.graphql import read_lane
+from backend.graphql import rate_limits, read_lane
 from backend.graphql import schema as graphql_schema
 from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     session_factory = db.create_session_factory(engine)
     bus = create_bus(settings)
     read_cache = create_read_cache(settings)
+    limits = rate_limits.create_limits(settings)
     relay = outbox.Relay(
         session_factory,
         bus,
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             await bus.close()
             if read_cache is not None:
                 await read_cache.close()
+            if limits is not None:
+                await limits.close()
             await compiled.close(compiled_reads)
             if owns_engine:
                 await engine.dispose()
@@ -166,6 +169,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_middleware(
         read_lane.ReadLane, cache=read_cache, reads=compiled_reads, authenticate=authenticate
     )
+    if limits is not None:
+        # Added last, so outermost: in front of the read lane, which answers some requests.
+        app.add_middleware(rate_limits.RateLimits, limits=limits)
 
     @app.exception_handler(CredentialsRejected)
     async def rejected(_request: Request, error: CredentialsRejected) -> JSONResponse:

@@ -105,8 +105,15 @@ async def scratch_database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    # No read cache: tests write through factories, which no cache hears of.
-    return Settings(database_url=database_url, env=Environment.DEVELOPMENT, read_cache=False)
+    # No read cache: tests write through factories, which no cache hears of. No rate
+    # limits: the suite sends hundreds of requests from 127.0.0.1 (test_rate_limits.py
+    # turns them on).
+    return Settings(
+        database_url=database_url,
+        env=Environment.DEVELOPMENT,
+        read_cache=False,
+        rate_limits=False,
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
