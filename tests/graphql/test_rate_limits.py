@@ -213,3 +213,34 @@ async def test_after_repeated_rejected_connection_inits_the_next_handshake_is_re
     assert codes == [4403, 4403]
     assert refused["status"] == 429
     assert refused["body"] == refusal(refused["retry-after"])
+
+
+async def test_a_server_without_denial_responses_closes_a_refused_handshake():
+    limits = rate_limits.create_limits(
+        Settings(rate_limits=True, rate_limit_handshakes_per_minute=1)
+    )
+    assert limits is not None
+    reached = []
+
+    async def hub(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(await receive())
+        await send({"type": "websocket.accept", "subprotocol": "graphql-transport-ws"})
+
+    # An ASGI server that does not offer the websocket.http.response extension.
+    scope = {"type": "websocket", "path": "/graphql", "headers": [], "client": ("198.51.100.1", 1)}
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    for _ in range(2):
+        await rate_limits.RateLimits(hub, limits=limits)(scope, receive, send)
+
+    assert reached == [{"type": "websocket.connect"}]
+    assert sent == [
+        {"type": "websocket.accept", "subprotocol": "graphql-transport-ws"},
+        {"type": "websocket.close", "code": 1008},
+    ]
