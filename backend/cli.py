@@ -88,6 +88,15 @@ def serve(
             "them already, --no-access-log saves about a tenth of a cached read's CPU."
         ),
     ] = True,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            envvar="FORWARDED_ALLOW_IPS",
+            help="Comma-separated addresses (or networks) of proxies whose X-Forwarded-For "
+            "and X-Forwarded-Proto are believed; '*' for any. Behind a proxy, list it: the "
+            "rate limits key anonymous callers by the client address this yields.",
+        ),
+    ] = "127.0.0.1,::1",
 ) -> None:
     """Serve the GraphQL API (HTTP and websockets)."""
     settings = Settings()
@@ -102,6 +111,8 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=access_log,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         ws_per_message_deflate=settings.ws_compression,
         # A websocket message is held to the request body limit, as an HTTP body is.
         ws_max_size=settings.max_body_bytes,

@@ -72,6 +72,24 @@ class Settings(BaseSettings):
     read_cache: bool = True
     # Entries the in-process read cache keeps (least recently used leave first).
     read_cache_size: int = 1000
+    # Token buckets on /graphql (backend/graphql/rate_limits.py): in Redis when redis_url
+    # is set (one budget for every process), else per process. Sized for people and
+    # integrations, not for load tests from one address (the test suite turns them off).
+    rate_limits: bool = True
+    # Requests without credentials, per client IP: a browser on the portal sends a few per
+    # page; an office or a school behind one NAT address shares the budget.
+    rate_limit_anonymous_per_minute: int = Field(default=300, ge=1)
+    rate_limit_anonymous_burst: int = Field(default=60, ge=1)
+    # Requests per credential (token or JWT), wherever they come from: an integration
+    # syncing pages of commitments.
+    rate_limit_principal_per_minute: int = Field(default=1200, ge=1)
+    rate_limit_principal_burst: int = Field(default=200, ge=1)
+    # Websocket handshakes per client IP (a minute's worth may come at once).
+    rate_limit_handshakes_per_minute: int = Field(default=60, ge=1)
+    # Failed authentications per client IP (401, or 4403 on a websocket) before requests
+    # with credentials and handshakes from it are refused until the bucket refills.
+    rate_limit_auth_failures_per_minute: int = Field(default=10, ge=1)
+
     # Single sign-on: the OpenID Connect issuer whose JWTs are accepted as bearer tokens,
     # exactly as its tokens' `iss` spells it. Unset: SSO is off and a JWT is refused like
     # any unknown token.

@@ -75,7 +75,7 @@ DUPLICATE = "DUPLICATE"
 NOT_ALLOWED = "NOT_ALLOWED"
 
 # Requests refused as a whole before anything runs: `extensions.code` of the GraphQL error
-# (backend/graphql/limits.py, backend/graphql/trusted_documents.py, backend/graphql/http.py).
+# (backend/graphql/limits.py, trusted_documents.py, http.py, body_limit.py, rate_limits.py).
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
@@ -90,3 +90,4 @@ BAD_REQUEST = "BAD_REQUEST"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 OPERATION_NOT_ALLOWED = "OPERATION_NOT_ALLOWED"
+RATE_LIMITED = "RATE_LIMITED"

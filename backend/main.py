@@ -18,7 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from backend import db, metrics, oidc, security_headers
 from backend.config import Settings
 from backend.errors import Unauthenticated
-from backend.graphql import body_limit, read_lane
+from backend.graphql import body_limit, rate_limits, read_lane
 from backend.graphql import schema as graphql_schema
 from backend.graphql.authentication import Authenticator
 from backend.graphql.compiled import reads as compiled
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     session_factory = db.create_session_factory(engine)
     bus = create_bus(settings)
     read_cache = create_read_cache(settings)
+    rate_limiter = rate_limits.create_limits(settings)
     relay = outbox.Relay(
         session_factory,
         bus,
@@ -141,6 +142,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             await bus.close()
             if read_cache is not None:
                 await read_cache.close()
+            if rate_limiter is not None:
+                await rate_limiter.close()
             await compiled.close(compiled_reads)
             if owns_engine:
                 await engine.dispose()
@@ -189,6 +192,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     # No body larger than the limit is read, by the lane or the stack.
     app.add_middleware(body_limit.BodyLimit, limit=limits.body_bytes)
+    if rate_limiter is not None:
+        # Outside the read lane, which answers some requests itself, and the body limit;
+        # inside CORS, so a browser can read a 429 and its Retry-After.
+        app.add_middleware(rate_limits.RateLimits, limits=rate_limiter)
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -222,6 +222,8 @@ def serve_hub(
         **os.environ,
         "HUB_DATABASE_URL": database_url,
         "HUB_ENV": "production",
+        # The load comes from one address, far above any per-IP limit.
+        "HUB_RATE_LIMITS": "0",
         **configuration.environment(),
     }
     env.pop("HUB_REDIS_URL", None)

@@ -108,11 +108,14 @@ def settings(database_url: str) -> Settings:
     # No read cache: tests write through factories, which no cache hears of. The suite's
     # own documents read whole worlds at once (visibility on every path in one query), so
     # the cost limit is raised here; tests/graphql/test_limits.py tests it at its default.
+    # No rate limits: the suite sends hundreds of requests from 127.0.0.1
+    # (test_rate_limits.py turns them on).
     return Settings(
         database_url=database_url,
         env=Environment.DEVELOPMENT,
         read_cache=False,
         max_cost=1_000_000,
+        rate_limits=False,
     )
 
 

@@ -23,13 +23,15 @@ def free_port() -> int:
 
 
 def hub_environment(settings: Settings, redis_url: str, prefix: str) -> dict[str, str]:
-    """What a replica is configured with: the test's database and Redis, a quick relay."""
+    """What a replica is configured with: the test's database and Redis, a quick relay,
+    no rate limits (every test client is 127.0.0.1)."""
     return {
         **os.environ,
         "HUB_DATABASE_URL": settings.database_url,
         "HUB_REDIS_URL": redis_url,
         "HUB_REDIS_PREFIX": prefix,
         "HUB_RELAY_INTERVAL": "0.2",
+        "HUB_RATE_LIMITS": "0",
     }
 
 
