@@ -11,6 +11,10 @@ from backend import errors
 from backend.asgi import ASGIApp, Message, Receive, Scope, Send
 from backend.graphql.http import GRAPHQL_RESPONSE
 
+# How much of a refused body is read and dropped before answering (then the connection
+# closes unread).
+DRAINED = 4 * 2**20
+
 
 class BodyLimit:
     def __init__(self, app: ASGIApp, *, limit: int, path: str = "/graphql") -> None:
@@ -25,7 +29,7 @@ class BodyLimit:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send, headers)
+            await self._refuse(send, headers, receive, read=0)
             return
         chunks: list[Message] = []
         size = 0
@@ -34,7 +38,7 @@ class BodyLimit:
             chunks.append(message)
             size += len(message.get("body", b""))
             if size > self.limit:
-                await self._refuse(send, headers)
+                await self._refuse(send, headers, receive, read=size)
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
@@ -44,7 +48,16 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, headers: dict[bytes, bytes]) -> None:
+    async def _refuse(
+        self, send: Send, headers: dict[bytes, bytes], receive: Receive, *, read: int
+    ) -> None:
+        # Read (and drop) what the client is still sending, up to a bound: a client that
+        # has not finished sending would otherwise see the connection reset, not the 413.
+        while read < DRAINED:
+            message = await receive()
+            read += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
         message = f"The request body is larger than {self.limit} bytes."
         body = orjson.dumps(
             {"errors": [{"message": message, "extensions": {"code": errors.REQUEST_TOO_LARGE}}]}

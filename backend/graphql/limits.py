@@ -19,6 +19,7 @@ cost nothing; neither do introspection fields (`__typename`, and `__schema` wher
 introspection is on at all — it is off in production).
 """
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,6 +98,28 @@ def _parse(text: str, max_tokens: int) -> DocumentNode:
     return parse(text, max_tokens=max_tokens)
 
 
+# GraphQL's tokens, as one regular expression: strings and comments first, so what is
+# inside them is not counted; never more than the lexer counts, so it refuses no document
+# the parser would take. Python's parser spends about 7 µs a token; this counts a
+# 2,000-token document in a fraction of a millisecond, before the parser is given it.
+_TOKENS = re.compile(
+    r'"""(?:\\"""|[^"]|"(?!""))*"""|"(?:\\.|[^"\\\n])*"|#[^\n]*'
+    r"|\.\.\.|[!$&():=@\[\]{|}]|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    r"|[_A-Za-z][_0-9A-Za-z]*"
+)
+
+
+def more_tokens_than(text: str, limit: int) -> bool:
+    """Whether `text` has more than `limit` GraphQL tokens, counting no further."""
+    counted = 0
+    for token in _TOKENS.finditer(text):
+        if not token.group().startswith("#"):
+            counted += 1
+            if counted > limit:
+                return True
+    return False
+
+
 def parse_cache_info() -> Any:
     """Hits and misses of the parse cache (functools' CacheInfo), for tests and metrics."""
     return _parse.cache_info()
@@ -110,6 +133,11 @@ def parse_limited(text: str, limits: Limits) -> DocumentNode:
             errors.DOCUMENT_TOO_LARGE,
             f"The document has {len(text)} characters; at most {limits.document_chars} are "
             "accepted.",
+        )
+    if more_tokens_than(text, limits.tokens):
+        raise refusal(
+            errors.TOO_MANY_TOKENS,
+            f"The document has more than {limits.tokens} tokens. Parsing aborted.",
         )
     try:
         return _parse(text, limits.tokens)

@@ -14,8 +14,10 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from graphql.language import Lexer, Source, TokenKind
 
 from backend.config import Settings
+from backend.graphql import limits as operation_limits
 from backend.graphql.compiled import reads as compiled_reads
 from backend.main import create_app
 from tests.feed_client import feed_client
@@ -211,3 +213,21 @@ async def test_limits_hold_on_websockets_for_the_shared_feed_renders_too(setting
     assert [error["extensions"]["code"] for error in tokens["payload"]] == ["TOO_MANY_TOKENS"]
     assert aliases["type"] == "error" and aliases["id"] == "aliases"
     assert [error["extensions"]["code"] for error in aliases["payload"]] == ["TOO_MANY_ALIASES"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *(path.read_text("utf-8") for path in sorted(OPERATIONS.glob("*.graphql"))),
+        '{ a(s: "x # y \\" z", b: """block "" \\""" text""") }  # a comment { { {',
+        "query { a(x: -1.5e3, y: 0) @d { ...F } } fragment F on T { b }",
+    ],
+)
+def test_the_token_count_before_parsing_is_the_lexers(text):
+    lexer = Lexer(Source(text))
+    counted = 0
+    while lexer.advance().kind is not TokenKind.EOF:
+        counted += 1
+
+    assert not operation_limits.more_tokens_than(text, counted)
+    assert operation_limits.more_tokens_than(text, counted - 1)
