@@ -34,6 +34,7 @@ bench: $(VENV)
 	$(BIN)/python bench/portal_query.py
 	$(BIN)/python bench/feed_fanout.py
 	$(BIN)/python bench/portal_vs_postgraphile.py
+	$(BIN)/python bench/abuse.py
 
 schema: $(VENV)
 	$(BIN)/coalition-hub export-schema
