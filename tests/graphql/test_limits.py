@@ -14,17 +14,21 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from graphql import parse
 from graphql.language import Lexer, Source, TokenKind
 
 from backend.config import Settings
 from backend.graphql import limits as operation_limits
 from backend.graphql.compiled import reads as compiled_reads
+from backend.graphql.schema import schema
+from backend.graphql.trusted_documents import TrustedDocuments
 from backend.main import create_app
 from tests.feed_client import feed_client
 from tests.servers import serve
 
 DEFAULT_COST = Settings.model_fields["max_cost"].default
 OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
+DEFAULT_LIMITS = operation_limits.Limits()
 VIEWER = "{ viewer { name } }"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -231,3 +235,21 @@ def test_the_token_count_before_parsing_is_the_lexers(text):
 
     assert not operation_limits.more_tokens_than(text, counted)
     assert operation_limits.more_tokens_than(text, counted - 1)
+
+
+def test_every_trusted_document_is_within_the_depth_limit_and_two_exceed_the_cost():
+    limits = operation_limits.Limits(cost=10**9)
+
+    measured = {
+        document.name: operation_limits.measure(schema._schema, parse(document.body), limits)[
+            document.name
+        ]
+        for document in TrustedDocuments().documents
+    }
+
+    assert max(measure.depth for measure in measured.values()) <= DEFAULT_LIMITS.depth
+    # The portal's own pages, exempt from the cost limit (README "Security").
+    assert {name: m.cost for name, m in measured.items() if m.cost > DEFAULT_LIMITS.cost} == {
+        "CoalitionPage": 33282,
+        "Commitments": 8502,
+    }
