@@ -58,9 +58,9 @@ class BodyLimit:
             read += len(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
-        message = f"The request body is larger than {self.limit} bytes."
+        explained = f"The request body is larger than {self.limit} bytes."
         body = orjson.dumps(
-            {"errors": [{"message": message, "extensions": {"code": errors.REQUEST_TOO_LARGE}}]}
+            {"errors": [{"message": explained, "extensions": {"code": errors.REQUEST_TOO_LARGE}}]}
         )
         wanted = GRAPHQL_RESPONSE.encode()
         media = wanted if wanted in headers.get(b"accept", b"") else b"application/json"
