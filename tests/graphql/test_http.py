@@ -36,6 +36,21 @@ async def test_invalid_document_is_a_400_without_data_for_graphql_response_clien
     assert body["errors"][0]["message"].startswith("Cannot query field 'nickname'")
 
 
+async def test_an_operation_that_ran_is_a_200_with_its_data_entry_even_when_null(api):
+    # `commitments` is non-null: the refused page size nulls the whole `data`, after
+    # execution began, so the GraphQL-over-HTTP answer keeps `data` and is a 200.
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ commitments(first: 101) { totalCount } }"},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["INVALID_INPUT"]
+
+
 async def test_plain_json_clients_keep_the_legacy_answer(api):
     response = await api.post("{ viewer { nickname } }")
 
