@@ -111,12 +111,18 @@ def encode_cursor(ordering: Ordering, key: Any, id: int) -> str:
 def decode_cursor(ordering: Ordering, cursor: str) -> tuple[Any, int]:
     try:
         name, value, id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if name != ordering.name or not isinstance(id, int):
+        if name != ordering.name or not isinstance(id, int) or not 0 < id <= LARGEST_ID:
             raise ValueError(cursor)
+        # Every key is an instant or a text: any other value would fail the statement.
         if ordering.is_datetime:
             value = dt.datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError(cursor)
+            value = value.astimezone(dt.UTC)
+        elif not isinstance(value, str):
+            raise ValueError(cursor)
         return value, id
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
         message = "Not a cursor from this list in this order."
         raise InvalidInput([FieldIssue(field="after", code=BAD_FORMAT, message=message)]) from None
 
