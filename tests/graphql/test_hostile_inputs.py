@@ -108,3 +108,31 @@ async def test_a_forged_cursor_is_refused_like_a_garbled_one(api, session, list_
     response = await api.post(PAGES, {list_name: after})
 
     assert [error["extensions"] for error in response.json()["errors"]] == [BAD_CURSOR]
+
+
+@pytest.mark.parametrize(
+    "amount, code", [("1E+999999999", "BAD_RANGE"), ("1E-999999999", "TOO_PRECISE")]
+)
+async def test_an_amount_beyond_the_decimal_context_is_refused_not_rounded(
+    api, session, amount, code
+):
+    coalition = await make_coalition(session)
+    organisation = await make_organisation(session)
+    secretariat = await make_token(session, models.Role.SECRETARIAT_ADMIN)
+    input = {
+        "coalitionId": gid(coalition),
+        "organisationId": gid(organisation),
+        "title": "Laptops",
+        "resourceKind": "FINANCIAL",
+        "amount": amount,
+        "currency": "USD",
+    }
+
+    data = await api(PLEDGE, {"input": input}, token=secretariat)
+
+    assert data == {
+        "pledgeCommitment": {
+            "__typename": "ValidationFailed",
+            "fields": [{"field": "amount", "code": code}],
+        }
+    }
