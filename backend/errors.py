@@ -73,3 +73,7 @@ BAD_FORMAT = "BAD_FORMAT"
 TOO_PRECISE = "TOO_PRECISE"
 DUPLICATE = "DUPLICATE"
 NOT_ALLOWED = "NOT_ALLOWED"
+
+# A value GraphQL could not read as its type (a malformed Date, DateTime or Decimal, text
+# holding a NUL character): refused before any resolver runs, in `extensions.code`.
+BAD_USER_INPUT = "BAD_USER_INPUT"

@@ -1,13 +1,20 @@
 """Scalars the hub reads more strictly than Strawberry's defaults."""
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
-from strawberry.schema.types.base_scalars import DecimalDefinition
+from strawberry.schema.types.base_scalars import DateDefinition, DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
+
+from backend.errors import BAD_USER_INPUT
+
+
+def refused(message: str) -> StrawberryInputCoercionError:
+    """A value that cannot be read as its type; GraphQL reports it before any resolver."""
+    return StrawberryInputCoercionError(message, extensions={"code": BAD_USER_INPUT})
 
 
 def _instant(value: object) -> dt.datetime:
@@ -18,13 +25,35 @@ def _instant(value: object) -> dt.datetime:
             raise ValueError("expected a string")
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        message = f'Value cannot represent a DateTime: "{value}".'
-        raise StrawberryInputCoercionError(message) from None
+        raise refused(f'Value cannot represent a DateTime: "{value}".') from None
     if parsed.tzinfo is None:
-        message = f'DateTime "{value}" needs a UTC offset, e.g. 2026-03-01T09:00:00Z.'
-        raise StrawberryInputCoercionError(message)
+        raise refused(f'DateTime "{value}" needs a UTC offset, e.g. 2026-03-01T09:00:00Z.')
     # Stored and answered in UTC, so a write's result reads the same as a later query.
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is in year 0 in UTC.
+        raise refused(f'DateTime "{value}" is out of range in UTC.') from None
+
+
+def _coded(parse: Callable[[object], object]) -> Callable[[object], object]:
+    """Strawberry's own parser, its refusals carrying BAD_USER_INPUT."""
+
+    def parse_coded(value: object) -> object:
+        try:
+            return parse(value)
+        except StrawberryInputCoercionError as error:
+            raise refused(error.message) from None
+
+    return parse_coded
+
+
+Date = strawberry.scalar(
+    name="Date",
+    description=DateDefinition.description,
+    serialize=dt.date.isoformat,
+    parse_value=_coded(DateDefinition.parse_value),
+)
 
 
 DateTime = strawberry.scalar(
@@ -47,6 +76,10 @@ DecimalScalar = strawberry.scalar(
     "with two places unless they need more (1250000.00), quantities and rates without "
     "trailing zeros (5000, 0.000039).",
     serialize=plain_decimal,
-    parse_value=DecimalDefinition.parse_value,
+    parse_value=_coded(DecimalDefinition.parse_value),
 )
-SCALARS: Mapping[object, ScalarDefinition] = {dt.datetime: DateTime, Decimal: DecimalScalar}
+SCALARS: Mapping[object, ScalarDefinition] = {
+    dt.date: Date,
+    dt.datetime: DateTime,
+    Decimal: DecimalScalar,
+}

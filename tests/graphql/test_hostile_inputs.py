@@ -5,6 +5,7 @@ schema fuzzer (test_fuzz.py) found most of them.
 """
 
 import base64
+from typing import Any
 
 import orjson
 import pytest
@@ -136,3 +137,54 @@ async def test_an_amount_beyond_the_decimal_context_is_refused_not_rounded(
             "fields": [{"field": "amount", "code": code}],
         }
     }
+
+
+WORKSTREAM = """
+mutation Workstream($coalition: ID!, $date: Date, $value: Decimal) {
+  createWorkstream(
+    input: {coalitionId: $coalition, name: "Teachers", kind: FLAGSHIP, targetDate: $date,
+            targetValue: $value}
+  ) { __typename }
+}
+"""
+CREATED_FROM = (
+    "query Since($from: DateTime) { commitments(filter: {createdFrom: $from}) { totalCount } }"
+)
+
+
+def codes(response: Any) -> list[str | None]:
+    return [error.get("extensions", {}).get("code") for error in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"date": "2026-02-30"},
+        {"date": "yesterday"},
+        {"value": "ten"},
+        {"value": True},
+    ],
+)
+async def test_a_malformed_date_or_decimal_is_refused_with_bad_user_input(api, session, variables):
+    coalition = await make_coalition(session)
+    secretariat = await make_token(session, models.Role.SECRETARIAT_ADMIN)
+
+    response = await api.post(
+        WORKSTREAM, {"coalition": gid(coalition), **variables}, token=secretariat
+    )
+
+    assert codes(response) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    "instant", ["2026-03-01", "2026-03-01T09:00:00", "0001-01-01T00:00:00+01:00"]
+)
+async def test_a_malformed_instant_or_one_outside_the_utc_calendar_is_bad_user_input(
+    api, session, instant
+):
+    as_variable = await api.post(CREATED_FROM, {"from": instant})
+    as_literal = await api.post(
+        f'{{ commitments(filter: {{createdFrom: "{instant}"}}) {{ totalCount }} }}'
+    )
+
+    assert (codes(as_variable), codes(as_literal)) == (["BAD_USER_INPUT"], ["BAD_USER_INPUT"])
