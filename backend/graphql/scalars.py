@@ -5,7 +5,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 import strawberry
+from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
 from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.types.base_scalars import DateDefinition, DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
 
@@ -36,8 +38,9 @@ def _instant(value: object) -> dt.datetime:
         raise refused(f'DateTime "{value}" is out of range in UTC.') from None
 
 
-def _coded(parse: Callable[[object], object]) -> Callable[[object], object]:
+def _coded(parse: Callable[[object], object] | None) -> Callable[[object], object]:
     """Strawberry's own parser, its refusals carrying BAD_USER_INPUT."""
+    assert parse is not None
 
     def parse_coded(value: object) -> object:
         try:
@@ -83,3 +86,60 @@ SCALARS: Mapping[object, ScalarDefinition] = {
     dt.datetime: DateTime,
     Decimal: DecimalScalar,
 }
+
+
+NUL = "\x00"
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _nul_literals(document: DocumentNode) -> list[StringValueNode]:
+    found: list[StringValueNode] = []
+
+    class Finder(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+            if NUL in node.value:
+                found.append(node)
+
+    visit(document, Finder())
+    return found
+
+
+class RefuseNulInText(SchemaExtension):
+    """Text holding a NUL character (U+0000) is refused as malformed, before any resolver.
+
+    PostgreSQL text cannot hold one (the statement fails), and no name, code or search
+    needs one. String and ID are graphql-core's own scalars, which cannot be replaced, so
+    this runs once the document is validated: over its string literals and the variables.
+    """
+
+    def on_validate(self):  # type: ignore[no-untyped-def]
+        execution = self.execution_context
+        if not execution.pre_execution_errors:
+            error = self._refusal()
+            if error is not None:
+                # A new list: the one there may be the validation cache's.
+                execution.pre_execution_errors = [error]
+        yield
+
+    def _refusal(self) -> GraphQLError | None:
+        execution = self.execution_context
+        message = "Text must not contain the NUL character (U+0000)."
+        extensions = {"code": BAD_USER_INPUT}
+        # A NUL reaches a literal only through an escape (the lexer refuses a raw one).
+        text = execution.query or ""
+        document = execution.graphql_document
+        if "\\u" in text and document is not None and (literals := _nul_literals(document)):
+            return GraphQLError(message, literals, extensions=extensions)
+        for name, value in (execution.variables or {}).items():
+            if _holds_nul(value):
+                return GraphQLError(f"Variable '${name}': {message}", extensions=extensions)
+        return None

@@ -147,6 +147,8 @@ def build(*, production: bool) -> Schema:
         # queries: both are cached by document text (bounded LRU).
         lambda: ParserCache(maxsize=512),
         ValidationCacheByText,
+        # After validation (the cache's), before any resolver.
+        scalars.RefuseNulInText,
     ]
     if rules := validation_rules(production=production):
         extensions.append(lambda: AddValidationRules(rules))

@@ -188,3 +188,58 @@ async def test_a_malformed_instant_or_one_outside_the_utc_calendar_is_bad_user_i
     )
 
     assert (codes(as_variable), codes(as_literal)) == (["BAD_USER_INPUT"], ["BAD_USER_INPUT"])
+
+
+NUL_IN_TEXT = "Text must not contain the NUL character (U+0000)."
+
+
+async def test_text_holding_a_nul_character_is_refused_before_any_resolver(api, session):
+    coalition = await make_coalition(session, slug="education")
+    organisation = await make_organisation(session)
+    secretariat = await make_token(session, models.Role.SECRETARIAT_ADMIN)
+    pledge = {
+        "coalitionId": gid(coalition),
+        "organisationId": gid(organisation),
+        "title": "Laptops\u0000",
+        "resourceKind": "FINANCIAL",
+        "amount": "10",
+        "currency": "USD",
+    }
+
+    literal = await api.post('{ coalition(slug: "education\\u0000") { id } }')
+    variable = await api.post(
+        "query Search($search: String) { organisations(filter: {search: $search}) { totalCount } }",
+        {"search": "a\u0000"},
+    )
+    write = await api.post(PLEDGE, {"input": pledge}, token=secretariat)
+
+    assert [literal.json(), variable.json(), write.json()] == [
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": NUL_IN_TEXT,
+                    "locations": [{"line": 1, "column": 19}],
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }
+            ],
+        },
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"Variable '$search': {NUL_IN_TEXT}",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }
+            ],
+        },
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"Variable '$input': {NUL_IN_TEXT}",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }
+            ],
+        },
+    ]
