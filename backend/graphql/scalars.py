@@ -91,13 +91,13 @@ SCALARS: Mapping[object, ScalarDefinition] = {
 NUL = "\x00"
 
 
-def _holds_nul(value: object) -> bool:
+def holds_nul(value: object) -> bool:
     if isinstance(value, str):
         return NUL in value
     if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+        return any(holds_nul(item) for item in value)
     return False
 
 
@@ -140,6 +140,6 @@ class RefuseNulInText(SchemaExtension):
         if "\\u" in text and document is not None and (literals := _nul_literals(document)):
             return GraphQLError(message, literals, extensions=extensions)
         for name, value in (execution.variables or {}).items():
-            if _holds_nul(value):
+            if holds_nul(value):
                 return GraphQLError(f"Variable '${name}': {message}", extensions=extensions)
         return None

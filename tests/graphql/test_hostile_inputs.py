@@ -5,6 +5,7 @@ schema fuzzer (test_fuzz.py) found most of them.
 """
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from backend import models
 from backend.graphql.relay import to_global_id
 from tests.factories import gid, make_coalition, make_organisation, make_token
 
+ROOT = Path(__file__).resolve().parents[2]
 # 2^31 overflows PostgreSQL's INTEGER ids, 2^63 SQLite's as well.
 HUGE_IDS = [2**31, 2**63]
 
@@ -243,3 +245,34 @@ async def test_text_holding_a_nul_character_is_refused_before_any_resolver(api, 
             ],
         },
     ]
+
+
+async def test_a_trusted_query_with_a_nul_in_its_variables_is_refused_every_time(
+    api, session, caplog
+):
+    coalition = await make_coalition(session, slug="education")
+    portal = (ROOT / "schema" / "operations" / "portal.graphql").read_text(encoding="utf-8")
+    request = {"query": portal, "operationName": "CoalitionPage"}
+    # Once answered through the stack, the document's next requests reach its compiled read.
+    variables = {"slug": "education", "coalitionId": gid(coalition)}
+    await api.client.post("/graphql", json={**request, "variables": variables})
+    hostile = {**variables, "slug": "education\u0000"}
+
+    answers = [
+        (await api.client.post("/graphql", json={**request, "variables": hostile})).json()
+        for _ in range(2)
+    ]
+
+    refusal = {
+        "data": None,
+        "errors": [
+            {
+                "message": f"Variable '$slug': {NUL_IN_TEXT}",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
+    assert answers == [refusal, refusal]
+    assert [
+        record.getMessage() for record in caplog.records if "compiled" in record.getMessage()
+    ] == []
