@@ -92,6 +92,7 @@ NUL = "\x00"
 
 
 def holds_nul(value: object) -> bool:
+    """Whether a JSON value holds a NUL character in any text, keys included."""
     if isinstance(value, str):
         return NUL in value
     if isinstance(value, dict):
