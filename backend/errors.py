@@ -74,6 +74,10 @@ TOO_PRECISE = "TOO_PRECISE"
 DUPLICATE = "DUPLICATE"
 NOT_ALLOWED = "NOT_ALLOWED"
 
+# A value GraphQL could not read as its type (a malformed Date, DateTime or Decimal, text
+# holding a NUL character): refused before any resolver runs, in `extensions.code`.
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
 # Requests refused as a whole before anything runs: `extensions.code` of the GraphQL error
 # (backend/graphql/limits.py, trusted_documents.py, http.py, body_limit.py, rate_limits.py).
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -24,13 +24,19 @@ def to_global_id(type_name: str, id: int | None) -> strawberry.ID:
     return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode())
 
 
+# Rows are numbered by INTEGER columns, 32-bit on PostgreSQL: a larger number names no row,
+# and sent as a query parameter it fails the statement instead of finding nothing.
+LARGEST_ID = 2**31 - 1
+
+
 def from_global_id(global_id: str) -> tuple[str, int] | None:
     try:
         decoded = base64.urlsafe_b64decode(global_id.encode()).decode()
         type_name, _, raw_id = decoded.partition(":")
-        return type_name, int(raw_id)
+        id = int(raw_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
+    return (type_name, id) if 0 < id <= LARGEST_ID else None
 
 
 def decode_id(global_id: str, type_name: str, *, field: str) -> int:
@@ -105,12 +111,18 @@ def encode_cursor(ordering: Ordering, key: Any, id: int) -> str:
 def decode_cursor(ordering: Ordering, cursor: str) -> tuple[Any, int]:
     try:
         name, value, id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if name != ordering.name or not isinstance(id, int):
+        if name != ordering.name or not isinstance(id, int) or not 0 < id <= LARGEST_ID:
             raise ValueError(cursor)
+        # Every key is an instant or a text: any other value would fail the statement.
         if ordering.is_datetime:
             value = dt.datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError(cursor)
+            value = value.astimezone(dt.UTC)
+        elif not isinstance(value, str):
+            raise ValueError(cursor)
         return value, id
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
         message = "Not a cursor from this list in this order."
         raise InvalidInput([FieldIssue(field="after", code=BAD_FORMAT, message=message)]) from None
 

@@ -189,7 +189,12 @@ def build(
     if trusted_only is not None:
         # Before validation: an untrusted document is refused without being validated.
         extensions.append(trusted_documents_only(trusted_only))
-    extensions += [ValidationCacheByText, lambda: AddValidationRules(list(rules))]
+    extensions += [
+        ValidationCacheByText,
+        lambda: AddValidationRules(list(rules)),
+        # After validation (the cache's), before any resolver.
+        scalars.RefuseNulInText,
+    ]
     return Schema(
         query=Query,
         mutation=Mutation,

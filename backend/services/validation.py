@@ -54,7 +54,7 @@ class Checks:
             return
         if not value.is_finite() or value <= 0:
             self.fail(field, NOT_POSITIVE, "Must be greater than zero.")
-        elif value.normalize().as_tuple().exponent < -places:  # type: ignore[operator]
+        elif _places(value) > places:
             self.fail(field, TOO_PRECISE, f"At most {places} decimal places.")
         elif value >= Decimal(10) ** (_STORED_DIGITS - places):
             self.fail(field, BAD_RANGE, "Too large.")
@@ -109,3 +109,12 @@ class Checks:
     def done(self) -> None:
         if self.issues:
             raise InvalidInput(self.issues)
+
+
+def _places(value: Decimal) -> int:
+    """The decimal places a finite value needs (trailing zeros need none), found without
+    arithmetic: normalize() rounds to the context's 28 digits, so 1E-999999999 passed as 0
+    and 1E+999999999 raised Overflow."""
+    _, digits, exponent = value.as_tuple()
+    trailing_zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    return max(0, -(int(exponent) + trailing_zeros))

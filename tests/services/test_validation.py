@@ -67,6 +67,9 @@ def test_required():
         (Decimal("12.34567"), [("amount", "TOO_PRECISE")]),
         (Decimal("1E+14"), [("amount", "BAD_RANGE")]),
         (Decimal("100000000000000"), [("amount", "BAD_RANGE")]),
+        # Beyond the decimal context's exponent limits: no rounding, no Overflow.
+        (Decimal("1E-999999999"), [("amount", "TOO_PRECISE")]),
+        (Decimal("1E+999999999"), [("amount", "BAD_RANGE")]),
     ],
 )
 def test_positive_decimals(value, expected):

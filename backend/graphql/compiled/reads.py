@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from backend.actors import Actor
+from backend.graphql import scalars
 from backend.graphql.bounded import Bounded
 from backend.graphql.compiled import json_sql, statements
 from backend.graphql.compiled.compiler import Fallback, Unsupported
@@ -100,6 +101,8 @@ class CompiledReads:
 
         `public`: where to store the whole response of an anonymous read the read lane
         missed (its key and the write generation taken when the request arrived)."""
+        if scalars.holds_nul(raw_variables):
+            return None  # refused by the stack (PostgreSQL would fail the statement)
         variables = get_variable_values(
             self.schema, plan.operation.variable_definitions or (), raw_variables or {}
         )
