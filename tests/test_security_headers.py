@@ -11,8 +11,7 @@ from fastapi import FastAPI
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from backend.graphql.compiled import reads as compiled_reads
-from backend.main import create_app
+from tests.apps import app_with, client_of
 from tests.feed_client import PROTOCOL
 from tests.servers import serve
 
@@ -22,15 +21,13 @@ VIEWER = {"query": "{ viewer { name } }"}
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def portal_app(settings: Any, engine: Any) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"allowed_origins": [PORTAL]}), engine=engine)
-    yield app
-    await compiled_reads.close(app.state.compiled_reads)
+    async with app_with(settings, engine, allowed_origins=[PORTAL]) as app:
+        yield app
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(portal_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=portal_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with client_of(portal_app) as client:
         yield client
 
 
@@ -56,13 +53,12 @@ async def test_the_wall_screen_gets_a_policy_for_its_own_script_and_socket(clien
 
 
 async def test_production_answers_tell_browsers_to_use_https_only(settings, engine):
-    app = create_app(settings.model_copy(update={"env": "production"}), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-
-    async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as client:
+    async with (
+        app_with(settings, engine, env="production") as app,
+        client_of(app, "https://hub.test") as client,
+    ):
         response = await client.get("/healthz")
 
-    await compiled_reads.close(app.state.compiled_reads)
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 

@@ -19,10 +19,9 @@ from graphql.language import Lexer, Source, TokenKind
 
 from backend.config import Settings
 from backend.graphql import limits as operation_limits
-from backend.graphql.compiled import reads as compiled_reads
 from backend.graphql.schema import schema
 from backend.graphql.trusted_documents import TrustedDocuments
-from backend.main import create_app
+from tests.apps import app_with, client_of
 from tests.feed_client import feed_client
 from tests.servers import serve
 
@@ -70,15 +69,13 @@ COST_BOMB = """
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def guarded_app(settings: Settings, engine: Any) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"max_cost": DEFAULT_COST}), engine=engine)
-    yield app
-    await compiled_reads.close(app.state.compiled_reads)
+    async with app_with(settings, engine, max_cost=DEFAULT_COST) as app:
+        yield app
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(guarded_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=guarded_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+    async with client_of(guarded_app) as client:
         yield client
 
 
@@ -198,21 +195,19 @@ async def test_the_portal_documents_are_within_the_limits(client):
     assert trusted.json() == {"data": {"coalition": None}}
 
 
-async def test_limits_hold_on_websockets_for_the_shared_feed_renders_too(settings, engine):
-    app = create_app(settings.model_copy(update={"max_cost": DEFAULT_COST}), engine=engine)
+async def test_limits_hold_on_websockets_for_the_shared_feed_renders_too(guarded_app):
     aliased_feed = (
         "subscription { coalitionFeed { " + " ".join(f"c{i}: cursor" for i in range(16)) + " } }"
     )
     many_tokens = "subscription { coalitionFeed { " + "c " * 2500 + "} }"
 
-    async with serve(app) as server, feed_client(server.ws_url) as client:
+    async with serve(guarded_app) as server, feed_client(server.ws_url) as client:
         await client.init()
         await client.subscribe("tokens", document=many_tokens)
         tokens = await client.receive()
         await client.subscribe("aliases", document=aliased_feed)
         aliases = await client.receive()
 
-    await compiled_reads.close(app.state.compiled_reads)
     assert tokens["type"] == "error" and tokens["id"] == "tokens"
     assert [error["extensions"]["code"] for error in tokens["payload"]] == ["TOO_MANY_TOKENS"]
     assert aliases["type"] == "error" and aliases["id"] == "aliases"
