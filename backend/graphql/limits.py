@@ -93,11 +93,6 @@ def refusal(code: str, message: str, nodes: Sequence[ast.Node] | None = None) ->
 # -- before parsing ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _parse(text: str, max_tokens: int) -> DocumentNode:
-    return parse(text, max_tokens=max_tokens)
-
-
 # GraphQL's tokens, as one regular expression: strings and comments first, so what is
 # inside them is not counted; never more than the lexer counts, so it refuses no document
 # the parser would take. Python's parser spends about 7 µs a token; this counts a
@@ -120,6 +115,17 @@ def more_tokens_than(text: str, limit: int) -> bool:
     return False
 
 
+@lru_cache(maxsize=512)
+def _parse(text: str, max_tokens: int) -> DocumentNode:
+    # Counted on a miss only: a cached document was counted when it was parsed.
+    if more_tokens_than(text, max_tokens):
+        raise refusal(
+            errors.TOO_MANY_TOKENS,
+            f"The document has more than {max_tokens} tokens. Parsing aborted.",
+        )
+    return parse(text, max_tokens=max_tokens)
+
+
 def parse_cache_info() -> Any:
     """Hits and misses of the parse cache (functools' CacheInfo), for tests and metrics."""
     return _parse.cache_info()
@@ -134,14 +140,12 @@ def parse_limited(text: str, limits: Limits) -> DocumentNode:
             f"The document has {len(text)} characters; at most {limits.document_chars} are "
             "accepted.",
         )
-    if more_tokens_than(text, limits.tokens):
-        raise refusal(
-            errors.TOO_MANY_TOKENS,
-            f"The document has more than {limits.tokens} tokens. Parsing aborted.",
-        )
     try:
         return _parse(text, limits.tokens)
     except GraphQLError as error:
+        if (error.extensions or {}).get("code"):
+            raise  # refused by the count before parsing
+        # The parser's own token limit (its count is the last word) or a syntax error.
         code = (
             errors.TOO_MANY_TOKENS
             if "more than" in error.message and "tokens" in error.message
