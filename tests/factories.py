@@ -215,3 +215,32 @@ async def make_member_editor(
     await make_membership(session, coalition, organisation)
     token = await make_token(session, models.Role.PARTNER_EDITOR, organisation)
     return coalition, token
+
+
+async def make_full_commitment(
+    session: AsyncSession,
+    coalition: models.Coalition,
+    organisation: models.Organisation,
+    title: str,
+    **fields: Any,
+) -> tuple[models.Commitment, models.InKindLine, models.Delivery]:
+    """A COMMITTED mixed commitment with a valued in-kind line and a cash delivery: every
+    figure visibility rules may hide."""
+    line = in_kind_line(
+        fair_value=Decimal("1200"), fair_value_currency="USD", valuation_method="List price"
+    )
+    commitment = await make_commitment(
+        session,
+        coalition,
+        organisation,
+        stage=models.Stage.COMMITTED,
+        title=title,
+        resource_kind=models.ResourceKind.MIXED,
+        amount=Decimal("25000"),
+        in_kind=[line],
+        **fields,
+    )
+    delivery = await make_delivery(session, commitment, amount=Decimal("1000"))
+    assert commitment.id is not None
+    [saved_line] = await commitments.in_kind_lines(session, commitment_ids=[commitment.id])
+    return commitment, saved_line, delivery

@@ -9,21 +9,17 @@ checks that lists, totals and nested fields follow the same rules as `node(id:)`
 """
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
 from backend.graphql.schema import NODE_TYPES
-from backend.services import commitments
 from tests.factories import (
     gid,
-    in_kind_line,
     make_activity,
     make_coalition,
-    make_commitment,
-    make_delivery,
+    make_full_commitment,
     make_membership,
     make_organisation,
     make_token,
@@ -70,24 +66,7 @@ async def given_objects(
     )
 
     async def full_commitment(title: str, **fields: Any) -> tuple[Any, Any, Any]:
-        line = in_kind_line(
-            fair_value=Decimal("1200"), fair_value_currency="USD", valuation_method="List price"
-        )
-        made = await make_commitment(
-            session,
-            coalition,
-            owner,
-            stage=models.Stage.COMMITTED,
-            title=title,
-            resource_kind=models.ResourceKind.MIXED,
-            amount=Decimal("25000"),
-            in_kind=[line],
-            **fields,
-        )
-        delivery = await make_delivery(session, made, amount=Decimal("1000"))
-        assert made.id is not None
-        [saved_line] = await commitments.in_kind_lines(session, commitment_ids=[made.id])
-        return made, saved_line, delivery
+        return await make_full_commitment(session, coalition, owner, title, **fields)
 
     embargo = {"embargo_until": models.utcnow() + dt.timedelta(days=30)}
     confidential, confidential_line, confidential_delivery = await full_commitment(

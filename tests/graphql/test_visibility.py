@@ -8,21 +8,17 @@ applicant).
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
-from backend.services import commitments
 from tests.factories import (
     gid,
-    in_kind_line,
     make_activity,
     make_coalition,
-    make_commitment,
-    make_delivery,
+    make_full_commitment,
     make_membership,
     make_organisation,
     make_token,
@@ -62,24 +58,7 @@ async def a_full_commitment(
     session: AsyncSession, parties: Parties, title: str, **fields: Any
 ) -> tuple[models.Commitment, models.InKindLine, models.Delivery]:
     """A COMMITTED mixed commitment of the owner, valued in-kind line and cash delivery."""
-    line = in_kind_line(
-        fair_value=Decimal("1200"), fair_value_currency="USD", valuation_method="List price"
-    )
-    commitment = await make_commitment(
-        session,
-        parties.coalition,
-        parties.owner,
-        stage=models.Stage.COMMITTED,
-        title=title,
-        resource_kind=models.ResourceKind.MIXED,
-        amount=Decimal("25000"),
-        in_kind=[line],
-        **fields,
-    )
-    delivery = await make_delivery(session, commitment, amount=Decimal("1000"))
-    assert commitment.id is not None
-    [saved_line] = await commitments.in_kind_lines(session, commitment_ids=[commitment.id])
-    return commitment, saved_line, delivery
+    return await make_full_commitment(session, parties.coalition, parties.owner, title, **fields)
 
 
 COMMITMENT_PATHS = """
