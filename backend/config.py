@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     ws_compression: bool = False
     # Also speak the legacy `graphql-ws` subprotocol (subscriptions-transport-ws).
     legacy_graphql_ws: bool = False
+    # How many days before a money row's value date its USD rate may be (the nearest earlier
+    # published rate within the window is pinned); with none, the row stays unconverted.
+    fx_rate_window_days: int = Field(default=31, ge=0)
     env: Environment = Environment.DEVELOPMENT
     # Echo SQL statements to the log (debugging only).
     echo_sql: bool = False

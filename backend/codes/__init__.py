@@ -15,6 +15,7 @@ LISTS = {
     "currencies": "Currency",
     "sdg_goals": "UNSDG-Goals",
     "sdg_targets": "UNSDG-Targets",
+    "sectors": "Sector",
 }
 
 
@@ -48,3 +49,8 @@ def is_sdg_goal(code: str) -> bool:
 
 def is_sdg_target(code: str) -> bool:
     return code in names("sdg_targets")
+
+
+def is_sector(code: str) -> bool:
+    """An OECD DAC 5-digit purpose code, e.g. 11220 Primary education."""
+    return code in names("sectors")

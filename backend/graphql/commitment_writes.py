@@ -59,6 +59,14 @@ class PledgeCommitmentInput:
     )
     countries: list[str] = strawberry.field(default_factory=list, description="ISO 3166-1 alpha-2.")
     sdg_targets: list[str] = strawberry.field(default_factory=list, description="e.g. 4.1.")
+    sectors: list[str] = strawberry.field(
+        default_factory=list, description="OECD DAC 5-digit purpose codes, e.g. 11220."
+    )
+    funded_through_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Pass-through money: the other member's commitment this cash is part of. "
+        "Coalition totals then count it once, there.",
+    )
     start_date: dt.date | None = strawberry.field(default=None, description="When delivery starts.")
     end_date: dt.date | None = strawberry.field(default=None, description="Not before start.")
     visibility: models.Visibility = strawberry.field(
@@ -105,6 +113,13 @@ class ReviseCommitmentInput:
     )
     sdg_targets: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="e.g. 4.1; replaces the list."
+    )
+    sectors: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="OECD DAC 5-digit codes; replaces the list."
+    )
+    funded_through_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The other member's commitment this cash passes through; null for none.",
     )
     start_date: dt.date | None = strawberry.field(
         default=strawberry.UNSET, description="When delivery starts."
@@ -158,6 +173,9 @@ def _pledge_draft(info: WriteInfo, input: PledgeCommitmentInput) -> CommitmentDr
     organisation_id = relay.decode_optional_id(
         input.organisation_id, "Organisation", field="organisation_id"
     )
+    fields["funded_through_id"] = relay.decode_optional_id(
+        input.funded_through_id, "Commitment", field="funded_through_id"
+    )
     fields["organisation_id"] = organisation_id or info.context.actor.organisation_id
     if fields["organisation_id"] is None and not info.context.actor.is_anonymous:
         message = "Say which organisation pledges."
@@ -174,9 +192,15 @@ def _revisions(input: ReviseCommitmentInput) -> dict[str, object]:
             "Workstream",
             field="workstream_id",  # type: ignore[arg-type]
         )
+    if "funded_through_id" in changes:
+        changes["funded_through_id"] = relay.decode_optional_id(
+            input.funded_through_id,
+            "Commitment",
+            field="funded_through_id",  # type: ignore[arg-type]
+        )
     if "in_kind" in changes:
         changes["in_kind"] = _lines(input.in_kind or [])
-    for name in ("countries", "sdg_targets"):
+    for name in ("countries", "sdg_targets", "sectors"):
         if name in changes and changes[name] is None:
             changes[name] = []
     return changes
@@ -193,7 +217,11 @@ class Mutation:
             draft = _pledge_draft(info, input)
             async with info.context.transaction() as session:
                 commitment = await commitments.pledge(
-                    session, actor, draft=draft, idempotency_key=input.idempotency_key
+                    session,
+                    actor,
+                    draft=draft,
+                    idempotency_key=input.idempotency_key,
+                    rate_window_days=info.context.settings.fx_rate_window_days,
                 )
         except DomainError as error:
             return errors.from_domain(error)
@@ -214,6 +242,7 @@ class Mutation:
                     commitment_id=commitment_id,
                     version=input.version,
                     changes=changes,
+                    rate_window_days=info.context.settings.fx_rate_window_days,
                 )
         except DomainError as error:
             return errors.from_domain(error)

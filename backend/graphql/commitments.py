@@ -38,6 +38,13 @@ class InKindLine(relay.Node):
     )
     fair_value_currency: str | None = strawberry.field(description="ISO 4217 currency of it.")
     valuation_method: str | None = strawberry.field(description="How the value was set.")
+    fair_value_usd: Decimal | None = strawberry.field(
+        description="`fairValue` in US dollars at the rate pinned when the line was recorded; "
+        "null when there is no value, no rate was known (unconverted), or it is hidden."
+    )
+    usd_rate: Decimal | None = strawberry.field(description="US dollars per unit of currency.")
+    usd_rate_date: dt.date | None = strawberry.field(description="Day of the pinned rate.")
+    usd_rate_source: str | None = strawberry.field(description="Who published the rate.")
     free_of_charge: bool = strawberry.field(description="Given free, not at a discount.")
     free_until: dt.date | None = strawberry.field(description="Free until this day.")
 
@@ -52,6 +59,10 @@ class InKindLine(relay.Node):
             fair_value=money.amount(line.fair_value) if show_values else None,
             fair_value_currency=line.fair_value_currency,
             valuation_method=line.valuation_method,
+            fair_value_usd=money.amount(line.fair_value_usd) if show_values else None,
+            usd_rate=money.quantity(line.usd_rate),
+            usd_rate_date=line.usd_rate_date,
+            usd_rate_source=line.usd_rate_source,
             free_of_charge=line.free_of_charge,
             free_until=line.free_until,
         )
@@ -80,6 +91,9 @@ class Commitment(relay.Node):
     usd_rate_source: str | None = strawberry.field(description="Who published the rate.")
     countries: list[str] = strawberry.field(description="Target countries, ISO 3166-1 alpha-2.")
     sdg_targets: list[str] = strawberry.field(description="SDG targets, e.g. 4.1.")
+    sectors: list[str] = strawberry.field(
+        description="OECD DAC 5-digit purpose codes, e.g. 11220 Primary education."
+    )
     start_date: dt.date | None = strawberry.field(description="When delivery starts.")
     end_date: dt.date | None = strawberry.field(description="When delivery ends.")
     visibility: models.Visibility = strawberry.field(description="Who sees it, and its figures.")
@@ -117,6 +131,7 @@ class Commitment(relay.Node):
             usd_rate_source=commitment.usd_rate_source,
             countries=list(commitment.countries),
             sdg_targets=list(commitment.sdg_targets),
+            sectors=list(commitment.sectors),
             start_date=commitment.start_date,
             end_date=commitment.end_date,
             visibility=commitment.visibility,
@@ -155,6 +170,16 @@ class Commitment(relay.Node):
             return None
         workstream = await info.context.loaders.workstream.load(self.model.workstream_id)
         return coalition_types.Workstream.from_model(workstream) if workstream else None
+
+    @strawberry.field(
+        description="Pass-through money: the other member's commitment this cash is part of "
+        "(counted there, once, in coalition totals); null for none or when you may not see it."
+    )
+    async def funded_through(self, info: CommitmentInfo) -> "Commitment | None":
+        if self.model.funded_through_id is None:
+            return None
+        channel = await info.context.loaders.commitment.load(self.model.funded_through_id)
+        return Commitment.from_model(channel, info.context.actor) if channel else None
 
     @strawberry.field(description="The in-kind lines, in the order given.")
     async def in_kind(self, info: CommitmentInfo) -> list[InKindLine]:

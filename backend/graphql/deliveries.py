@@ -30,11 +30,21 @@ class Delivery(relay.Node):
         description="Cash delivered; null for in-kind, or hidden as the commitment's figures are."
     )
     currency: str | None = strawberry.field(description="ISO 4217 code of `amount`.")
-    amount_usd: Decimal | None = strawberry.field(description="`amount` in USD at the day's rate.")
+    amount_usd: Decimal | None = strawberry.field(
+        description="`amount` in USD at the pinned rate; null when no rate was known "
+        "(unconverted) or the amount is hidden."
+    )
+    usd_rate: Decimal | None = strawberry.field(description="US dollars per unit of currency.")
+    usd_rate_date: dt.date | None = strawberry.field(description="Day of the pinned rate.")
+    usd_rate_source: str | None = strawberry.field(description="Who published the rate.")
     quantity: Decimal | None = strawberry.field(description="In-kind quantity delivered.")
     unit: str | None = strawberry.field(description="Unit of `quantity` (from the in-kind line).")
     country: str | None = strawberry.field(description="Where, ISO 3166-1 alpha-2.")
     beneficiaries: int | None = strawberry.field(description="People reached.")
+    beneficiary_share: Decimal = strawberry.field(
+        description="Percent of `beneficiaries` credited to this delivery (100 unless the "
+        "reach is co-reported with other partners); totals count beneficiaries x share."
+    )
     evidence_url: str | None = strawberry.field(description="Link to evidence.")
     note: str | None = strawberry.field(description="Free text.")
     status: models.DeliveryStatus = strawberry.field(description="Reported, confirmed or disputed.")
@@ -54,10 +64,14 @@ class Delivery(relay.Node):
             amount=money.amount(delivery.amount) if show_values else None,
             currency=delivery.currency,
             amount_usd=money.amount(delivery.amount_usd) if show_values else None,
+            usd_rate=money.quantity(delivery.usd_rate),
+            usd_rate_date=delivery.usd_rate_date,
+            usd_rate_source=delivery.usd_rate_source,
             quantity=money.quantity(delivery.quantity),
             unit=delivery.unit,
             country=delivery.country,
             beneficiaries=delivery.beneficiaries,
+            beneficiary_share=money.share_percent(delivery.beneficiary_share_bp),
             evidence_url=delivery.evidence_url,
             note=delivery.note,
             status=delivery.status,
@@ -138,6 +152,12 @@ class ReportDeliveryInput:
         default=None, description="Who received it; they may confirm it."
     )
     beneficiaries: int | None = strawberry.field(default=None, description="People reached.")
+    beneficiary_share: Decimal | None = strawberry.field(
+        default=None,
+        description="Co-reported reach: the percent of `beneficiaries` this delivery is "
+        "credited with (more than 0, at most 100, two places), when other partners report the "
+        "same people; 100 if omitted.",
+    )
     evidence_url: str | None = strawberry.field(
         default=None, description="http(s) link to evidence: a receipt, report or photo."
     )
@@ -197,6 +217,7 @@ class Mutation:
                     commitment_id=commitment_id,
                     draft=draft,
                     idempotency_key=input.idempotency_key,
+                    rate_window_days=info.context.settings.fx_rate_window_days,
                 )
         except DomainError as error:
             return errors.from_domain(error)

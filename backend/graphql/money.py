@@ -32,3 +32,10 @@ def quantity(value: Decimal | None) -> Decimal | None:
     # quantize(1), not to_integral_value(): "1E3" must read back as "1000", not "1E+3".
     integral = value.quantize(Decimal(1))
     return integral if value == integral else value.normalize()
+
+
+def share_percent(basis_points: int | None) -> Decimal:
+    """A share kept in basis points, as a percent: 10000 (or none) is 100, 3333 is 33.33."""
+    if basis_points is None:
+        return Decimal(100)
+    return quantity(Decimal(basis_points).scaleb(-2))

@@ -78,6 +78,11 @@ class Commitment(SQLModel, table=True):
     amount_usd: Decimal | None = Field(default=None, sa_type=Money)
     countries: list[str] = Field(default_factory=list, sa_type=JSONDocument)
     sdg_targets: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    # OECD DAC 5-digit purpose codes, e.g. "11220" Primary education.
+    sectors: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    # Pass-through money: this commitment's cash is part of that other member's commitment,
+    # so coalition totals count it there, once.
+    funded_through_id: int | None = Field(default=None, foreign_key="commitments.id", index=True)
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     visibility: Visibility = Field(default=Visibility.PUBLIC, sa_type=enum_type(Visibility))
@@ -107,5 +112,10 @@ class InKindLine(SQLModel, table=True):
     fair_value: Decimal | None = Field(default=None, sa_type=Money)
     fair_value_currency: str | None = Field(default=None, max_length=3)
     valuation_method: str | None = Field(default=None, max_length=500)
+    # The fair value in USD at the rate pinned when the line was recorded.
+    fair_value_usd: Decimal | None = Field(default=None, sa_type=Money)
+    usd_rate: Decimal | None = Field(default=None, sa_type=Rate)
+    usd_rate_date: dt.date | None = None
+    usd_rate_source: str | None = Field(default=None, max_length=100)
     free_of_charge: bool = True
     free_until: dt.date | None = None

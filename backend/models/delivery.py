@@ -29,11 +29,16 @@ class Delivery(SQLModel, table=True):
     currency: str | None = Field(default=None, max_length=3)
     amount_usd: Decimal | None = Field(default=None, sa_type=Money)
     usd_rate: Decimal | None = Field(default=None, sa_type=Rate)
+    usd_rate_date: dt.date | None = None
+    usd_rate_source: str | None = Field(default=None, max_length=100)
     quantity: Decimal | None = Field(default=None, sa_type=Money)
     unit: str | None = Field(default=None, max_length=40)
     country: str | None = Field(default=None, max_length=2)
     receiving_organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
     beneficiaries: int | None = None
+    # Co-reported reach: the share of `beneficiaries` credited to this delivery when several
+    # partners report the same learners, in basis points (10000, or null: all of them).
+    beneficiary_share_bp: int | None = None
     evidence_url: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
     status: DeliveryStatus = Field(

@@ -57,6 +57,8 @@ class CommitmentDraft:
     in_kind: list[InKindDraft] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     sdg_targets: list[str] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    funded_through_id: int | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     visibility: models.Visibility = models.Visibility.PUBLIC
@@ -69,14 +71,19 @@ def check_reason(reason: str) -> None:
     checks.done()
 
 
-async def check(session: AsyncSession, draft: CommitmentDraft) -> None:
-    """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent."""
+async def check(
+    session: AsyncSession, draft: CommitmentDraft, *, commitment_id: int | None = None
+) -> None:
+    """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent.
+
+    `commitment_id` is the commitment being revised, if it is not a new pledge."""
     checks = Checks()
     checks.text("title", draft.title, required=True)
     checks.text("description", draft.description, limit=LONG_TEXT)
     _check_resources(checks, draft)
     checks.countries("countries", draft.countries)
     checks.sdg_targets("sdg_targets", draft.sdg_targets)
+    checks.sectors("sectors", draft.sectors)
     checks.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
     checks.done()
     if await session.get(models.Organisation, draft.organisation_id) is None:
@@ -91,6 +98,41 @@ async def check(session: AsyncSession, draft: CommitmentDraft) -> None:
         )
         if in_coalition is None:
             raise NotFound("No workstream with this id in the commitment's coalition.")
+    if draft.funded_through_id is not None:
+        await _check_funded_through(session, draft, commitment_id)
+
+
+async def _check_funded_through(
+    session: AsyncSession, draft: CommitmentDraft, commitment_id: int | None
+) -> None:
+    """Pass-through money: the cash goes through another member's open commitment with a
+    cash part in the same coalition, one level deep (so links never form a chain or loop)."""
+    channel = await session.get(models.Commitment, draft.funded_through_id)
+    if channel is None or channel.coalition_id != draft.coalition_id:
+        raise NotFound("No commitment with the funded-through id in this coalition.")
+    checks = Checks()
+    field_name = "funded_through_id"
+    if draft.resource_kind is models.ResourceKind.IN_KIND:
+        checks.fail(field_name, NOT_ALLOWED, "Only cash passes through another commitment.")
+    if channel.id == commitment_id or channel.organisation_id == draft.organisation_id:
+        checks.fail(field_name, NOT_ALLOWED, "Money passes through another member's commitment.")
+    if channel.resource_kind is models.ResourceKind.IN_KIND:
+        checks.fail(field_name, NOT_ALLOWED, "That commitment has no cash part to pass through.")
+    if channel.funded_through_id is not None:
+        checks.fail(field_name, NOT_ALLOWED, "That commitment passes its money on itself.")
+    if channel.stage in (models.Stage.WITHDRAWN, models.Stage.CANCELLED):
+        checks.fail(field_name, NOT_ALLOWED, f"That commitment is {channel.stage.value}.")
+    if commitment_id is not None:
+        passing_through_this = await session.scalar(
+            sa.select(col(models.Commitment.id))
+            .where(col(models.Commitment.funded_through_id) == commitment_id)
+            .limit(1)
+        )
+        if passing_through_this is not None:
+            checks.fail(
+                field_name, NOT_ALLOWED, "Other commitments pass their money through this one."
+            )
+    checks.done()
 
 
 def _check_resources(checks: Checks, draft: CommitmentDraft) -> None:

@@ -66,8 +66,12 @@ async def pledge(
     *,
     draft: CommitmentDraft,
     idempotency_key: str | None = None,
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
 ) -> models.Commitment:
-    """Record a pledge; a retry with the same idempotency key returns the first pledge."""
+    """Record a pledge; a retry with the same idempotency key returns the first pledge.
+
+    Money is pinned to USD at the rate of its value date (or the recording day), or the
+    nearest earlier one within `rate_window_days`; without one it stays unconverted."""
     access.require_partner_writer(
         actor, organisation_id=draft.organisation_id, coalition_id=draft.coalition_id
     )
@@ -84,7 +88,7 @@ async def pledge(
         stage=Stage.PLEDGED,
         idempotency_key=idempotency_key,
     )
-    await _pin_rate(session, commitment)
+    await _pin_rate(session, commitment, rate_window_days)
     if draft.embargo_until is None or draft.embargo_until <= models.utcnow():
         commitment.announced_at = models.utcnow()
     try:
@@ -99,7 +103,7 @@ async def pledge(
         if earlier is None:
             raise
         return earlier
-    lines = await _replace_lines(session, commitment, draft.in_kind)
+    lines = await _replace_lines(session, commitment, draft.in_kind, rate_window_days)
     await audit.record(session, actor, action="commitment.pledged", entity=commitment, before=None)
     await _announce(session, messages.EventType.COMMITMENT_PLEDGED, commitment, lines)
     return commitment
@@ -112,6 +116,7 @@ async def revise(
     commitment_id: int,
     version: int,
     changes: dict[str, Any],
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
 ) -> models.Commitment:
     """Change an open commitment's terms; in-kind lines are replaced only before delivery."""
     commitment = await _writable(session, actor, commitment_id)
@@ -121,7 +126,7 @@ async def revise(
         CommitmentDraft, commitment, in_kind=[InKindDraft.of(line) for line in current_lines]
     )
     draft = replace(draft, **changes)
-    await commitment_rules.check(session, draft)
+    await commitment_rules.check(session, draft, commitment_id=commitment_id)
     if "in_kind" in changes and await _has_deliveries(session, commitment_id):
         raise InvalidTransition(
             "In-kind lines cannot be replaced once deliveries are recorded against them.",
@@ -138,10 +143,10 @@ async def revise(
     for name, value in _columns(draft).items():
         setattr(commitment, name, value)
     if repin:
-        await _pin_rate(session, commitment)
+        await _pin_rate(session, commitment, rate_window_days)
     lines = current_lines
     if "in_kind" in changes:
-        lines = await _replace_lines(session, commitment, draft.in_kind)
+        lines = await _replace_lines(session, commitment, draft.in_kind, rate_window_days)
     await audit.record(
         session, actor, action="commitment.revised", entity=commitment, before=before
     )
@@ -367,23 +372,27 @@ def _columns(draft: CommitmentDraft) -> dict[str, Any]:
     return values
 
 
-async def _pin_rate(session: AsyncSession, commitment: models.Commitment) -> None:
-    commitment.usd_rate = commitment.usd_rate_date = commitment.usd_rate_source = None
-    commitment.amount_usd = None
-    if commitment.amount is None or commitment.currency is None:
-        return
-    on = commitment.value_date or dt.date.today()
-    rate = await fx.rate_on(session, currency=commitment.currency, on=on)
-    if rate is None:
-        return
-    commitment.usd_rate = rate.usd_per_unit
-    commitment.usd_rate_date = rate.rate_date
-    commitment.usd_rate_source = rate.source
-    commitment.amount_usd = rate.convert(commitment.amount)
+def valued_on(commitment: models.Commitment) -> dt.date:
+    """The day a commitment's money is converted at: its value date, or the day recorded."""
+    return commitment.value_date or commitment.created_at.date()
+
+
+async def _pin_rate(session: AsyncSession, commitment: models.Commitment, window_days: int) -> None:
+    await fx.pin(
+        session,
+        commitment,
+        amount="amount",
+        amount_usd="amount_usd",
+        on=valued_on(commitment),
+        window_days=window_days,
+    )
 
 
 async def _replace_lines(
-    session: AsyncSession, commitment: models.Commitment, lines: list[InKindDraft]
+    session: AsyncSession,
+    commitment: models.Commitment,
+    lines: list[InKindDraft],
+    window_days: int,
 ) -> list[models.InKindLine]:
     line = models.InKindLine
     await session.execute(sa.delete(line).where(col(line.commitment_id) == commitment.id))
@@ -392,6 +401,16 @@ async def _replace_lines(
         models.InKindLine(commitment_id=commitment.id, position=position, **asdict(draft))
         for position, draft in enumerate(lines)
     ]
+    for new_line in created:
+        await fx.pin(
+            session,
+            new_line,
+            amount="fair_value",
+            amount_usd="fair_value_usd",
+            currency="fair_value_currency",
+            on=valued_on(commitment),
+            window_days=window_days,
+        )
     session.add_all(created)
     await session.flush()
     return created

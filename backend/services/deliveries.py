@@ -40,6 +40,8 @@ class DeliveryDraft:
     country: str | None = None
     receiving_organisation_id: int | None = None
     beneficiaries: int | None = None
+    # Percent of `beneficiaries` credited to this delivery (co-reported reach); None: 100.
+    beneficiary_share: Decimal | None = None
     evidence_url: str | None = None
     note: str | None = None
 
@@ -51,6 +53,7 @@ async def report(
     commitment_id: int,
     draft: DeliveryDraft,
     idempotency_key: str | None = None,
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
 ) -> models.Delivery:
     """Record a delivery against a firm commitment; the first one starts IN_DELIVERY."""
     commitment = await commitments.get(session, actor, commitment_id=commitment_id)
@@ -67,9 +70,12 @@ async def report(
             f"not {commitment.stage.value}."
         )
     line = await _check(session, commitment, draft)
+    columns = asdict(draft)
+    share = columns.pop("beneficiary_share")
     delivery = models.Delivery(
         commitment_id=commitment_id,
-        **asdict(draft),
+        **columns,
+        beneficiary_share_bp=None if share is None else int(share * 100),
         unit=line.unit if line else None,
         status=Status.REPORTED,
         reported_by=actor.name,
@@ -77,11 +83,14 @@ async def report(
         reported_by_token_id=actor.token_id,
         idempotency_key=idempotency_key,
     )
-    if draft.amount is not None and draft.currency is not None:
-        rate = await fx.rate_on(session, currency=draft.currency, on=draft.delivered_on)
-        if rate is not None:
-            delivery.usd_rate = rate.usd_per_unit
-            delivery.amount_usd = rate.convert(draft.amount)
+    await fx.pin(
+        session,
+        delivery,
+        amount="amount",
+        amount_usd="amount_usd",
+        on=draft.delivered_on,
+        window_days=rate_window_days,
+    )
     try:
         async with session.begin_nested():
             session.add(delivery)
@@ -211,6 +220,12 @@ async def _check(
         checks.positive("quantity", draft.quantity)
     checks.country("country", draft.country)
     checks.non_negative("beneficiaries", draft.beneficiaries)
+    if draft.beneficiary_share is not None:
+        checks.positive("beneficiary_share", draft.beneficiary_share, places=2)
+        if draft.beneficiary_share.is_finite() and draft.beneficiary_share > 100:
+            checks.fail("beneficiary_share", BAD_RANGE, "A share is at most 100 percent.")
+        if draft.beneficiaries is None:
+            checks.fail("beneficiary_share", NOT_ALLOWED, "Give the beneficiaries it shares.")
     checks.url("evidence_url", draft.evidence_url)
     checks.text("note", draft.note, limit=2000)
     checks.done()

@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,8 @@ from backend.services import access, audit
 from backend.services.validation import Checks
 
 USD = "USD"
+# How far back a rate may be from the day it converts; older rates leave a row unconverted.
+DEFAULT_WINDOW_DAYS = 31
 _CENT = Decimal(1).scaleb(-MONEY_SCALE)
 
 
@@ -28,14 +31,26 @@ class PinnedRate:
         return (amount * self.usd_per_unit).quantize(_CENT)
 
 
-async def rate_on(session: AsyncSession, *, currency: str, on: dt.date) -> PinnedRate | None:
-    """The latest published rate on or before `on`; None when there is none (unconverted)."""
+async def rate_on(
+    session: AsyncSession,
+    *,
+    currency: str,
+    on: dt.date,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> PinnedRate | None:
+    """The rate of `on`, or the nearest earlier one at most `window_days` before it; None
+    when there is none (the row stays unconverted, never counted as zero)."""
     if currency == USD:
         return PinnedRate(usd_per_unit=Decimal(1), rate_date=on, source="identity")
     rate = models.FxRate
+    earliest = on - dt.timedelta(days=window_days)
     statement = (
         sa.select(rate)
-        .where(col(rate.currency) == currency, col(rate.rate_date) <= on)
+        .where(
+            col(rate.currency) == currency,
+            col(rate.rate_date) <= on,
+            col(rate.rate_date) >= earliest,
+        )
         .order_by(col(rate.rate_date).desc())
         .limit(1)
     )
@@ -45,6 +60,33 @@ async def rate_on(session: AsyncSession, *, currency: str, on: dt.date) -> Pinne
     return PinnedRate(
         usd_per_unit=found.usd_per_unit, rate_date=found.rate_date, source=found.source
     )
+
+
+async def pin(
+    session: AsyncSession,
+    row: Any,
+    *,
+    amount: str,
+    amount_usd: str,
+    on: dt.date,
+    currency: str = "currency",
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> PinnedRate | None:
+    """Convert `row`'s money (the attributes named) and pin the rate on it: `usd_rate`,
+    `usd_rate_date`, `usd_rate_source`. All four stay null when there is no usable rate."""
+    row.usd_rate = row.usd_rate_date = row.usd_rate_source = None
+    setattr(row, amount_usd, None)
+    value, code = getattr(row, amount), getattr(row, currency)
+    if value is None or code is None:
+        return None
+    rate = await rate_on(session, currency=code, on=on, window_days=window_days)
+    if rate is None:
+        return None
+    row.usd_rate = rate.usd_per_unit
+    row.usd_rate_date = rate.rate_date
+    row.usd_rate_source = rate.source
+    setattr(row, amount_usd, rate.convert(value))
+    return rate
 
 
 async def publish_rate(

@@ -80,6 +80,13 @@ class Checks:
             if not codes.is_sdg_target(value):
                 self.fail(f"{field}.{index}", UNKNOWN_CODE, f"'{value}' is not an SDG target.")
 
+    def sectors(self, field: str, values: Sequence[str]) -> None:
+        for index, value in enumerate(values):
+            if not codes.is_sector(value):
+                self.fail(
+                    f"{field}.{index}", UNKNOWN_CODE, f"'{value}' is not an OECD DAC sector code."
+                )
+
     def sdg_goals(self, field: str, values: Sequence[str]) -> None:
         for index, value in enumerate(values):
             if not codes.is_sdg_goal(value):
