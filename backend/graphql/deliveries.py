@@ -38,6 +38,10 @@ class Delivery(relay.Node):
     usd_rate_date: dt.date | None = strawberry.field(description="Day of the pinned rate.")
     usd_rate_source: str | None = strawberry.field(description="Who published the rate.")
     quantity: Decimal | None = strawberry.field(description="In-kind quantity delivered.")
+    in_kind_value_usd: Decimal | None = strawberry.field(
+        description="What the quantity is worth in USD: its share of the line's fair value, "
+        "fixed when recorded; null without a converted fair value, or when hidden."
+    )
     unit: str | None = strawberry.field(description="Unit of `quantity` (from the in-kind line).")
     country: str | None = strawberry.field(description="Where, ISO 3166-1 alpha-2.")
     beneficiaries: int | None = strawberry.field(description="People reached.")
@@ -68,6 +72,7 @@ class Delivery(relay.Node):
             usd_rate_date=delivery.usd_rate_date,
             usd_rate_source=delivery.usd_rate_source,
             quantity=money.quantity(delivery.quantity),
+            in_kind_value_usd=money.amount(delivery.in_kind_value_usd) if show_values else None,
             unit=delivery.unit,
             country=delivery.country,
             beneficiaries=delivery.beneficiaries,

@@ -32,6 +32,9 @@ class Delivery(SQLModel, table=True):
     usd_rate_date: dt.date | None = None
     usd_rate_source: str | None = Field(default=None, max_length=100)
     quantity: Decimal | None = Field(default=None, sa_type=Money)
+    # An in-kind delivery's share of its line's fair value in USD (quantity / line quantity
+    # x the line's pinned fair_value_usd, four places), fixed when it is recorded.
+    in_kind_value_usd: Decimal | None = Field(default=None, sa_type=Money)
     unit: str | None = Field(default=None, max_length=40)
     country: str | None = Field(default=None, max_length=2)
     receiving_organisation_id: int | None = Field(default=None, foreign_key="organisations.id")

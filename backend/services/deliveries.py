@@ -83,6 +83,8 @@ async def report(
         reported_by_token_id=actor.token_id,
         idempotency_key=idempotency_key,
     )
+    if line is not None and draft.quantity is not None:
+        delivery.in_kind_value_usd = in_kind_value(line, draft.quantity)
     await fx.pin(
         session,
         delivery,
@@ -113,6 +115,13 @@ async def report(
     await audit.record(session, actor, action="delivery.reported", entity=delivery, before=None)
     await _announce(session, messages.EventType.DELIVERY_REPORTED, delivery, commitment)
     return delivery
+
+
+def in_kind_value(line: models.InKindLine, quantity: Decimal) -> Decimal | None:
+    """What `quantity` of the line is worth in USD, four places as stored; None without one."""
+    if line.fair_value_usd is None:
+        return None
+    return (line.fair_value_usd * quantity / line.quantity).quantize(fx.MONEY_UNIT)
 
 
 async def confirm(session: AsyncSession, actor: Actor, *, delivery_id: int) -> models.Delivery:

@@ -18,7 +18,7 @@ from backend.services.validation import Checks
 USD = "USD"
 # How far back a rate may be from the day it converts; older rates leave a row unconverted.
 DEFAULT_WINDOW_DAYS = 31
-_CENT = Decimal(1).scaleb(-MONEY_SCALE)
+MONEY_UNIT = Decimal(1).scaleb(-MONEY_SCALE)
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class PinnedRate:
     source: str
 
     def convert(self, amount: Decimal) -> Decimal:
-        return (amount * self.usd_per_unit).quantize(_CENT)
+        return (amount * self.usd_per_unit).quantize(MONEY_UNIT)
 
 
 async def rate_on(

@@ -263,6 +263,7 @@ DELIVERY = Shape(
         "usdRateDate": Column("usd_rate_date", Format.DATE),
         "usdRateSource": Column("usd_rate_source"),
         "quantity": Column("quantity", Format.QUANTITY),
+        "inKindValueUsd": Column("in_kind_value_usd", Format.AMOUNT, masked=True),
         **_columns("reviewed_at", "created_at", format=Format.INSTANT),
         "inKindLine": One("InKindLine", "in_kind_line_id"),
         "receivingOrganisation": One("Organisation", "receiving_organisation_id"),

@@ -47,6 +47,9 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("beneficiary_share_bp", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("in_kind_value_usd", backend.models.base.Money(), nullable=True)
+        )
 
     with op.batch_alter_table("in_kind_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fair_value_usd", backend.models.base.Money(), nullable=True))
@@ -94,6 +97,7 @@ def downgrade() -> None:
         batch_op.drop_column("fair_value_usd")
 
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_column("in_kind_value_usd")
         batch_op.drop_column("beneficiary_share_bp")
         batch_op.drop_column("usd_rate_source")
         batch_op.drop_column("usd_rate_date")
