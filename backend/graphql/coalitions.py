@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from backend.graphql.organisations import Organisation
 
 from backend.graphql import commitments as commitment_types
+from backend.graphql import dashboard as dashboard_types
 from backend.graphql import memberships as membership_types
 from backend.graphql import organisations as organisation_types
 
@@ -133,6 +134,21 @@ class Coalition(relay.Node):
             **{**criteria.__dict__, "coalition_id": self.model.id}
         )
         return await commitment_types.commitment_page(info, criteria, first=first, after=after)
+
+    @strawberry.field(
+        description="The coalition's figures over what you may see: `from` and `to` bound the "
+        "period, both inclusive."
+    )
+    def dashboard(
+        self,
+        info: CoalitionInfo,
+        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
+        to: dt.date | None = None,
+    ) -> dashboard_types.Dashboard:
+        assert self.model.id is not None
+        return dashboard_types.dashboard_for(
+            info.context.actor, coalition_ids=[self.model.id], period_from=from_, period_to=to
+        )
 
 
 @relay.node_resolver("Coalition")

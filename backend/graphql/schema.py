@@ -17,6 +17,7 @@ from backend.graphql import (
     coalitions,
     commitment_writes,
     commitments,
+    dashboard,
     deliveries,
     enums,
     errors,
@@ -48,6 +49,7 @@ class Query(
     organisations.Query,
     commitments.Query,
     activities.Query,
+    dashboard.Query,
     audit.Query,
     tokens.Query,
 ):

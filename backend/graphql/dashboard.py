@@ -1,0 +1,107 @@
+"""The secretariat's dashboard: a coalition's figures (`Coalition.dashboard`) or every
+coalition's (`portfolio`), computed in SQL by backend.reports for what the viewer may see."""
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend import models
+from backend.actors import Actor
+from backend.errors import BAD_RANGE, DomainError, FieldIssue, InvalidInput
+from backend.graphql import errors
+from backend.graphql.context import Context
+from backend.reports import stages
+from backend.reports.scope import Scope
+from backend.services import access
+
+DashboardInfo = Info[Context, None]
+
+
+@strawberry.type(description="How many commitments are at one stage.")
+class StageCount:
+    stage: models.Stage = strawberry.field(description="The stage.")
+    count: int = strawberry.field(description="Commitments at it.")
+
+
+@strawberry.type(
+    description="Figures for a coalition or the whole portfolio, over what the viewer may "
+    "see. Commitments are dated by their value date (or the day recorded), deliveries by "
+    "the day made; others' confidential amounts never enter a partner's figures."
+)
+class Dashboard:
+    period_from: dt.date | None = strawberry.field(description="First day counted, if any.")
+    period_to: dt.date | None = strawberry.field(description="Last day counted, if any.")
+    as_of: dt.date = strawberry.field(
+        description="The day staleness and overdue commitments are judged on: `to`, or today."
+    )
+    scope: strawberry.Private[Scope]
+
+    @strawberry.field(
+        description="Commitments at each stage, every stage listed; withdrawn and cancelled "
+        "ones are counted here but leave every total."
+    )
+    async def counts_by_stage(self, info: DashboardInfo) -> list[StageCount]:
+        async with info.context.reading() as session:
+            counts = await stages.counts_by_stage(session, self.scope)
+        return [StageCount(stage=stage, count=count) for stage, count in counts.items()]
+
+
+def scope_for(
+    actor: Actor,
+    *,
+    coalition_ids: list[int] | None,
+    period_from: dt.date | None,
+    period_to: dt.date | None,
+) -> Scope:
+    """The viewer's scope; InvalidInput when the period ends before it starts."""
+    if period_from is not None and period_to is not None and period_to < period_from:
+        raise InvalidInput([FieldIssue("to", BAD_RANGE, "The period ends before it starts.")])
+    reader = access.reader_of(actor)
+    return Scope(
+        listed=lambda commitment: access.listed(reader, commitment),
+        amounts_shown=lambda commitment: access.amounts_shown(reader, commitment),
+        coalition_ids=coalition_ids,
+        period_from=period_from,
+        period_to=period_to,
+    )
+
+
+def dashboard_for(
+    actor: Actor,
+    *,
+    coalition_ids: list[int] | None,
+    period_from: dt.date | None,
+    period_to: dt.date | None,
+) -> Dashboard:
+    try:
+        scope = scope_for(
+            actor, coalition_ids=coalition_ids, period_from=period_from, period_to=period_to
+        )
+    except DomainError as error:
+        raise errors.for_query(error) from error
+    return Dashboard(
+        period_from=period_from, period_to=period_to, as_of=scope.judged_on, scope=scope
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Every coalition's figures together (the secretariat): `from` and `to` "
+        "bound the period, both inclusive."
+    )
+    def portfolio(
+        self,
+        info: DashboardInfo,
+        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
+        to: dt.date | None = None,
+    ) -> Dashboard:
+        try:
+            access.require_secretariat(info.context.actor)
+        except DomainError as error:
+            raise errors.for_query(error) from error
+        return dashboard_for(
+            info.context.actor, coalition_ids=None, period_from=from_, period_to=to
+        )
