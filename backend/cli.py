@@ -44,6 +44,17 @@ operations = typer.Typer(
     help="The portal's trusted documents (schema/operations/).", no_args_is_help=True
 )
 app.add_typer(operations, name="operations")
+exports = typer.Typer(
+    help="The secretariat's exports: CSV files and IATI 2.03 activity XML.", no_args_is_help=True
+)
+app.add_typer(exports, name="export")
+imports = typer.Typer(
+    help="Bring spreadsheets in (CSV): every row checked, nothing written unless all are valid.",
+    no_args_is_help=True,
+)
+app.add_typer(imports, name="import")
+rates = typer.Typer(help="Exchange rates to US dollars.", no_args_is_help=True)
+app.add_typer(rates, name="fx")
 
 
 # Service input fields, as the options that set them.
