@@ -50,14 +50,13 @@ async def test_commitments_csv_has_one_exact_row_per_commitment_withdrawn_ones_i
 
     header, *rows = await exported(session_factory, "commitments", coalition="learning-continuity")
 
-    assert header == list(csv_exports.COMMITMENT_COLUMNS)
-    assert header == (
+    assert ",".join(header) == (
         "ref,coalition,workstream,organisation,organisation_country,title,description,stage,"
         "resource_kind,amount,currency,value_date,earmarking,usd_rate,usd_rate_date,"
         "usd_rate_source,amount_usd,in_kind_lines,in_kind_value_usd,countries,sdg_targets,"
         "sectors,start_date,end_date,visibility,embargo_until,funded_through,closing_reason,"
         "last_progress_at,created_at"
-    ).split(",")
+    )
     assert with_lines_parsed(rows) == [
         commitment(
             ref=world.cash.ref,
@@ -236,12 +235,12 @@ async def test_deliveries_csv_has_one_exact_row_per_delivery_of_every_status(
 
     header, *rows = await exported(session_factory, "deliveries", coalition="learning-continuity")
 
-    assert header == (
+    assert ",".join(header) == (
         "commitment,key,delivered_on,amount,currency,amount_usd,usd_rate,usd_rate_date,"
         "usd_rate_source,in_kind_line,quantity,unit,in_kind_value_usd,country,"
         "receiving_organisation,beneficiaries,beneficiary_share,evidence_url,note,status,"
         "reported_by,reviewed_by,reviewed_at,dispute_reason,created_at"
-    ).split(",")
+    )
     assert rows == [
         delivery(
             commitment=world.cash.ref,
