@@ -10,9 +10,10 @@ Amounts the scope's reader may not see (`Scope.amounts_shown`) are left empty; t
 secretariat, the exports' only reader today, sees every amount.
 """
 
+import itertools
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -233,28 +234,10 @@ async def commitments_csv(
 
     encoder = cell.Encoder()
     yield encoder.encode([COMMITMENT_COLUMNS])
-    # A commitment's rows (one per in-kind line) may straddle two batches on PostgreSQL.
-    pending: list[sa.Row[Any]] = []
     async for rows in batches(connection, pages, key=lambda row: row.id, batch=batch):
-        complete, pending = _whole_commitments([*pending, *rows])
-        yield encoder.encode(_commitment_record(group) for group in complete)
-    if pending:
-        yield encoder.encode([_commitment_record(pending)])
-
-
-def _whole_commitments(
-    rows: Sequence[sa.Row[Any]],
-) -> tuple[list[list[sa.Row[Any]]], list[sa.Row[Any]]]:
-    """Rows grouped by commitment, and the last group, which the next batch may continue."""
-    groups: list[list[sa.Row[Any]]] = []
-    for row in rows:
-        if groups and groups[-1][0].id == row.id:
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    if not groups:
-        return [], []
-    return groups[:-1], groups[-1]
+        # A commitment's rows, one per in-kind line, come together in one batch.
+        groups = (list(group) for _, group in itertools.groupby(rows, key=lambda row: row.id))
+        yield encoder.encode(_commitment_record(group) for group in groups)
 
 
 def _commitment_record(rows: Sequence[sa.Row[Any]]) -> list[str]:
@@ -393,7 +376,12 @@ def _delivery_record(row: sa.Row[Any]) -> list[str]:
     ]
 
 
-Export = Callable[[AsyncConnection, Scope, Selection], AsyncIterator[bytes]]
+class Export(Protocol):
+    def __call__(
+        self, connection: AsyncConnection, scope: Scope, selection: Selection, *, batch: int = ...
+    ) -> AsyncIterator[bytes]: ...
+
+
 # Each export by the name of its file (without `.csv`).
 EXPORTS: dict[str, Export] = {
     "organisations": organisations_csv,

@@ -27,16 +27,29 @@ async def batches(
     key: Callable[[sa.Row[Any]], Any],
     batch: int = BATCH,
 ) -> AsyncIterator[Sequence[sa.Row[Any]]]:
-    """The rows of `pages`, in key order, in lists of about `batch` keys."""
+    """The rows of `pages`, in key order, in lists of about `batch` keys; the rows of one
+    key always come in the same list."""
     if connection.dialect.name == "postgresql":
         result = await connection.stream(pages(None, None).execution_options(yield_per=batch))
+        # The cursor's partitions count rows, not keys: the last key's rows wait for the
+        # next partition, which may hold more of them.
+        pending: list[sa.Row[Any]] = []
         async for partition in result.partitions():
-            yield partition
+            rows = [*pending, *partition]
+            last = key(rows[-1])
+            cut = len(rows)
+            while cut > 0 and key(rows[cut - 1]) == last:
+                cut -= 1
+            if cut:
+                yield rows[:cut]
+            pending = rows[cut:]
+        if pending:
+            yield pending
         return
     after = None
     while True:
-        rows = (await connection.execute(pages(after, batch))).all()
-        if not rows:
+        page = (await connection.execute(pages(after, batch))).all()
+        if not page:
             return
-        yield rows
-        after = key(rows[-1])
+        yield page
+        after = key(page[-1])
