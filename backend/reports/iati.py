@@ -49,8 +49,10 @@ async def activity_file(
             f"The host of coalition '{slug}', {host.name}, has no IATI organisation "
             "identifier; record it on the organisation before exporting to IATI."
         )
+    generated_at = generated_at or models.utcnow()
+    today = generated_at.astimezone(dt.UTC).date()
     if by is Grouping.WORKSTREAM:
-        activities = iati_activity.workstream_activities(source, host)
+        activities = iati_activity.workstream_activities(source, host, today=today)
     else:
-        activities = [iati_activity.coalition_activity(source, host)]
-    return iati_xml.document(activities, generated_at=generated_at or models.utcnow())
+        activities = [iati_activity.coalition_activity(source, host, today=today)]
+    return iati_xml.document(activities, generated_at=generated_at)

@@ -69,8 +69,8 @@ class Activity:
     last_updated: dt.datetime
 
 
-def coalition_activity(source: Source, host: Organisation) -> Activity:
-    """The whole coalition as one activity."""
+def coalition_activity(source: Source, host: Organisation, *, today: dt.date) -> Activity:
+    """The whole coalition as one activity, as of `today` (the file's day)."""
     contributors = _contributors(source.commitments)
     description = source.description or (
         f"{source.name}: commitments of its members, reported by {host.name}, its host."
@@ -84,17 +84,20 @@ def coalition_activity(source: Source, host: Organisation) -> Activity:
         closed=source.status is models.CoalitionStatus.CLOSED,
         commitments=source.commitments,
         funders=contributors | set(source.members),
-        start=(DATE_ACTUAL_START, source.launched_on) if source.launched_on else None,
+        launched=source.launched_on,
         end=None,
         recorded=source.created_at.date(),
         touched=[source.updated_at],
+        today=today,
     )
 
 
-def workstream_activities(source: Source, host: Organisation) -> list[Activity]:
+def workstream_activities(source: Source, host: Organisation, *, today: dt.date) -> list[Activity]:
     """One activity per workstream, and one for the commitments that name none (also when
     the coalition has no workstreams, so a file always holds an activity)."""
-    made = [_workstream_activity(source, host, workstream) for workstream in source.workstreams]
+    made = [
+        _workstream_activity(source, host, workstream, today) for workstream in source.workstreams
+    ]
     unassigned = [item for item in source.commitments if item.workstream_id is None]
     if unassigned or not source.workstreams:
         made.append(
@@ -112,16 +115,19 @@ def workstream_activities(source: Source, host: Organisation) -> list[Activity]:
                 closed=source.status is models.CoalitionStatus.CLOSED,
                 commitments=unassigned,
                 funders=_contributors(unassigned),
-                start=None,
+                launched=None,
                 end=None,
                 recorded=source.created_at.date(),
                 touched=[source.updated_at],
+                today=today,
             )
         )
     return made
 
 
-def _workstream_activity(source: Source, host: Organisation, workstream: Workstream) -> Activity:
+def _workstream_activity(
+    source: Source, host: Organisation, workstream: Workstream, today: dt.date
+) -> Activity:
     commitments = [item for item in source.commitments if item.workstream_id == workstream.id]
     members = {
         organisation_id
@@ -151,10 +157,11 @@ def _workstream_activity(source: Source, host: Organisation, workstream: Workstr
         closed=closed,
         commitments=commitments,
         funders=_contributors(commitments) | members,
-        start=None,
+        launched=None,
         end=(DATE_PLANNED_END, workstream.target_date) if workstream.target_date else None,
         recorded=workstream.created_at.date(),
         touched=[source.updated_at, workstream.created_at],
+        today=today,
     )
 
 
@@ -168,10 +175,11 @@ def _activity(
     closed: bool,
     commitments: Sequence[Commitment],
     funders: set[int],
-    start: tuple[str, dt.date] | None,
+    launched: dt.date | None,
     end: tuple[str, dt.date] | None,
     recorded: dt.date,
     touched: list[dt.datetime],
+    today: dt.date,
 ) -> Activity:
     ids = {item.id for item in commitments}
     deliveries = [item for item in source.deliveries if item.commitment_id in ids]
@@ -181,7 +189,7 @@ def _activity(
     )
     participants = [Participant(ROLE_FUNDING, organisation) for organisation in funding]
     participants.append(Participant(ROLE_ACCOUNTABLE, host))
-    dates = [start or _first_day(commitments, deliveries, recorded)]
+    dates = [_start(launched, commitments, deliveries, recorded, today)]
     if end is not None:
         dates.append(end)
     touched = touched + [item.updated_at for item in commitments]
@@ -197,7 +205,7 @@ def _activity(
         countries=_weighted(commitments, lambda item: item.countries),
         sectors=_weighted(commitments, lambda item: item.sectors),
         tags=_tags(source.sdg_goals, commitments),
-        transactions=_transactions(source, host, commitments, deliveries),
+        transactions=_transactions(source, host, commitments, deliveries, today),
         last_updated=max(touched),
     )
 
@@ -206,15 +214,29 @@ def _contributors(commitments: Sequence[Commitment]) -> set[int]:
     return {item.organisation_id for item in commitments}
 
 
-def _first_day(
-    commitments: Sequence[Commitment], deliveries: Sequence[Delivery], recorded: dt.date
+def _start(
+    launched: dt.date | None,
+    commitments: Sequence[Commitment],
+    deliveries: Sequence[Delivery],
+    recorded: dt.date,
+    today: dt.date,
 ) -> tuple[str, dt.date]:
-    """Without a launch date, the activity had actually started by its first commitment or
-    delivery; with neither, the day it was recorded is its planned start."""
-    days = [item.valued_on for item in commitments] + [item.delivered_on for item in deliveries]
-    if days:
-        return DATE_ACTUAL_START, min(days)
-    return DATE_PLANNED_START, recorded
+    """The launch day; without one, the activity had actually started by its first
+    commitment or delivery; with neither, the day it was recorded is its planned start. A
+    start still to come is a planned one."""
+    days = [_dated(item, today) for item in commitments]
+    days += [item.delivered_on for item in deliveries]
+    day = launched or min(days, default=None)
+    if day is None:
+        return DATE_PLANNED_START, recorded
+    return (DATE_ACTUAL_START if day <= today else DATE_PLANNED_START), day
+
+
+def _dated(commitment: Commitment, today: dt.date) -> dt.date:
+    """A commitment's transaction date: the day its money is valued at, as every hub report
+    dates it, unless that is still to come (IATI transactions are never dated in the
+    future): then the day it was recorded, when it was made."""
+    return commitment.valued_on if commitment.valued_on <= today else commitment.recorded_on
 
 
 def _weighted(
@@ -256,6 +278,7 @@ def _transactions(
     host: Organisation,
     commitments: Sequence[Commitment],
     deliveries: Sequence[Delivery],
+    today: dt.date,
 ) -> list[Transaction]:
     """Pledges as incoming pledges, firm commitments as incoming commitments and cash
     deliveries as incoming funds, each in its own currency. In-kind help has no IATI
@@ -270,7 +293,7 @@ def _transactions(
             Transaction(
                 ref=item.ref,
                 type=kind,
-                day=item.valued_on,
+                day=_dated(item, today),
                 amount=item.amount,
                 currency=item.currency,
                 value_date=item.usd_rate_date or item.valued_on,

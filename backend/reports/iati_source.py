@@ -58,6 +58,7 @@ class Commitment:
     # rate pinned on it.
     valued_on: dt.date
     usd_rate_date: dt.date | None
+    recorded_on: dt.date
     earmarking: str | None
     countries: list[str]
     sdg_targets: list[str]
@@ -175,6 +176,7 @@ def _commitment(row: Any) -> Commitment:
         # As services.commitments.valued_on: the day its rate was pinned for.
         valued_on=row.value_date or row.created_at.date(),
         usd_rate_date=row.usd_rate_date,
+        recorded_on=row.created_at.date(),
         earmarking=row.earmarking,
         countries=list(row.countries or []),
         sdg_targets=list(row.sdg_targets or []),

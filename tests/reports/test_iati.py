@@ -70,6 +70,10 @@ def _attributes(activity: etree._Element, tag: str, *names: str) -> list[tuple[s
     return [tuple(element.get(name) for name in names) for element in activity.findall(tag)]
 
 
+def _generated(body: bytes) -> str:
+    return etree.fromstring(body).get("generated-datetime")
+
+
 def _participants(activity: etree._Element) -> list[tuple[str | None, ...]]:
     return [
         (
@@ -518,6 +522,26 @@ async def test_a_closed_coalition_without_launch_date_starts_at_its_first_commit
 
     assert _attributes(activity, "activity-status", "code") == [("4",)]
     assert _attributes(activity, "activity-date", "type", "iso-date") == [("2", "2025-05-02")]
+
+
+async def test_nothing_is_dated_in_the_future_as_if_it_had_happened(session):
+    now = models.utcnow()
+    launch, value_day = now.date() + dt.timedelta(days=90), now.date() + dt.timedelta(days=30)
+    coalition = await _coalition(session, launched_on=launch)
+    partner = await make_organisation(session)
+    pledge = await make_commitment(session, coalition, partner, value_date=value_day)
+
+    body = await iati.activity_file(session, slug="learning", generated_at=now)
+
+    activity = _activity(checked(body))
+    [transaction] = activity.findall("transaction")
+    assert _attributes(activity, "activity-date", "type", "iso-date") == [("1", launch.isoformat())]
+    # Valued at a day still to come, the pledge is dated the day it was made.
+    assert _attributes(transaction, "transaction-date", "iso-date") == [
+        (pledge.created_at.date().isoformat(),)
+    ]
+    assert _attributes(transaction, "value", "value-date") == [(value_day.isoformat(),)]
+    assert _generated(body) == now.isoformat(timespec="seconds")
 
 
 async def test_an_activity_with_no_date_at_all_is_planned_from_the_day_it_was_recorded(session):
