@@ -73,7 +73,7 @@ def coalition_activity(source: Source, host: Organisation, *, today: dt.date) ->
     """The whole coalition as one activity, as of `today` (the file's day)."""
     contributors = _contributors(source.commitments)
     description = source.description or (
-        f"{source.name}: commitments of its members, reported by {host.name}, its host."
+        f"Commitments made to {source.name} by its members, reported by its host, {host.name}."
     )
     return _activity(
         source,
