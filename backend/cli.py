@@ -27,7 +27,7 @@ from backend.errors import DomainError, InvalidInput
 from backend.graphql import read_cache
 from backend.graphql.schema import schema as graphql_schema
 from backend.graphql.trusted_documents import TrustedDocuments
-from backend.reports import csv_exports, filters
+from backend.reports import csv_exports, filters, iati
 from backend.services import tokens as token_service
 from backend.web import exports as web_exports
 
@@ -232,6 +232,36 @@ def seed_demo(
         f"PARTNER_EDITOR token for {issued.partner_organisation} "
         f"(an ACTIVE member of {demo.SLUG}): {issued.partner.secret}"
     )
+
+
+@exports.command("iati")
+def export_iati(
+    slug: Annotated[str, typer.Argument(help="The coalition's slug.")],
+    by_workstream: Annotated[
+        bool,
+        typer.Option(
+            "--by-workstream",
+            help="One activity per workstream (and one for commitments outside any).",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the XML there instead of to standard output.")
+    ] = None,
+) -> None:
+    """Write the coalition's IATI 2.03 activity file, public data only (see README.md,
+    "IATI 2.03 export")."""
+    by = iati.Grouping.WORKSTREAM if by_workstream else iati.Grouping.COALITION
+
+    async def work(session_factory: db.SessionFactory) -> bytes:
+        async with session_factory() as session:
+            return await iati.activity_file(session, slug=slug, by=by)
+
+    body = _run(work)
+    if output is None:
+        typer.echo(body.decode("utf-8"), nl=False)
+        return
+    output.write_bytes(body)
+    typer.echo(f"wrote {output}")
 
 
 async def _organisation(session: AsyncSession, key: str) -> models.Organisation:

@@ -31,6 +31,7 @@ from backend.graphql.read_cache import create_read_cache
 from backend.graphql.trusted_documents import TrustedDocuments
 from backend.services import outbox
 from backend.web import exports
+from backend.web import iati as iati_exports
 from events import channels
 from events.bus import Bus
 from events.fanout import FanOut
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.include_router(router, prefix="/graphql")
     app.include_router(exports.router(authenticate=authenticate, session_factory=session_factory))
+    app.include_router(iati_exports.router)
     # Middlewares, innermost first (each added one wraps those before it).
     # The portal's trusted reads, answered before the GraphQL stack once it has planned them.
     app.add_middleware(
