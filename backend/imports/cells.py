@@ -69,15 +69,18 @@ def member(text: str, enum: type[E]) -> E:
 
 
 class Cells:
-    """Reads one line; `issues` holds a BAD_FORMAT issue for each cell it could not read,
-    whose value then reads as None."""
+    """Reads one line; `issues` (the row's, when given) gets a BAD_FORMAT issue for each
+    cell it could not read, whose value then reads as None."""
 
-    def __init__(self, line: Line) -> None:
+    def __init__(self, line: Line, issues: list[FieldIssue] | None = None) -> None:
         self.line = line
-        self.issues: list[FieldIssue] = []
+        self.issues: list[FieldIssue] = [] if issues is None else issues
+        # Fields whose value could not be read (and reads as None).
+        self.unreadable: list[str] = []
 
-    def fail(self, column: str, message: str) -> None:
-        self.issues.append(FieldIssue(column, BAD_FORMAT, message))
+    def fail(self, column: str, message: str, code: str = BAD_FORMAT) -> None:
+        self.issues.append(FieldIssue(column, code, message))
+        self.unreadable.append(column)
 
     def text(self, column: str) -> str | None:
         return self.line.value(column)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
-from backend.errors import NOT_ALLOWED, REQUIRED, FieldIssue
+from backend.errors import NOT_ALLOWED, REQUIRED
 from backend.imports import cells as read
 from backend.imports import references
 from backend.imports.compare import Ref, View
@@ -176,9 +176,7 @@ def _line(row: Row, path: str, item: dict[str, Any]) -> Line:
     values: dict[str, Any] = {}
     for key, value in item.items():
         if key not in LINE_DRAFT_KEYS and key not in LINE_PINNED_KEYS:
-            row.cells.issues.append(
-                FieldIssue(f"{path}.{key}", NOT_ALLOWED, "Not a field of an in-kind line.")
-            )
+            row.cells.fail(f"{path}.{key}", "Not a field of an in-kind line.", NOT_ALLOWED)
             continue
         values[key] = _line_value(row, f"{path}.{key}", key, value)
     if item.get("category") is None:

@@ -91,7 +91,7 @@ async def _import(run: Run, row: Row, keys: dict[Key, int]) -> None:
         if row.ok:
             run.unchanged()
         return
-    if row.issues:
+    if any(issue.code == AMBIGUOUS for issue in row.issues):
         return
     organisation = await organisations.register(run.session, run.actor, draft=draft)
     if row.ok:

@@ -45,19 +45,20 @@ class Row:
 
     def __init__(self, line: Line, fields: dict[str, str]) -> None:
         self.line = line
-        self.cells = Cells(line)
         self.fields = fields
+        # In the order found: a line's problems read as its cells do, left to right.
         self.issues: list[FieldIssue] = []
+        self.cells = Cells(line, self.issues)
 
     @property
     def ok(self) -> bool:
-        return not self.issues and not self.cells.issues
+        return not self.issues
 
     def fail(self, column: str | None, code: str, message: str) -> None:
         self.issues.append(FieldIssue(column or "", code, message))
 
     def add(self, issues: Iterable[FieldIssue]) -> None:
-        unreadable = [issue.field for issue in self.cells.issues]
+        unreadable = self.cells.unreadable
         for issue in issues:
             column = self.column_of(issue.field)
             if any(column == field or column.startswith(f"{field}.") for field in unreadable):
@@ -79,10 +80,9 @@ class Row:
             self.fail(None, error.code, error.message)
 
     def problems(self) -> list[Problem]:
-        issues = self.cells.issues + self.issues
         return [
             Problem(self.line.number, issue.field or None, issue.code, issue.message)
-            for issue in issues
+            for issue in self.issues
         ]
 
 
