@@ -137,7 +137,8 @@ async def _import(run: Run, row: Row, keys: dict[tuple[str, str], int]) -> None:
             )
     share = cells.decimal("beneficiary_share")
     draft = deliveries.DeliveryDraft(
-        delivered_on=delivered_on or dt.date.min,
+        # Without its day the rest of the row is still checked, as of today.
+        delivered_on=delivered_on or dt.date.today(),
         amount=cells.decimal("amount"),
         currency=cells.text("currency"),
         in_kind_line_id=line.id if line else None,
@@ -162,7 +163,7 @@ async def _import(run: Run, row: Row, keys: dict[tuple[str, str], int]) -> None:
         return
     if reason is not None and status is not Status.DISPUTED:
         row.fail("dispute_reason", NOT_ALLOWED, "Only a DISPUTED delivery has a dispute reason.")
-    if key is None or delivered_on is None:
+    if key is None:
         return
     rate = pinned.Pinned(
         cells.decimal("usd_rate"), cells.date("usd_rate_date"), cells.text("usd_rate_source")

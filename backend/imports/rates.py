@@ -56,20 +56,20 @@ async def import_file(
 
 async def _import(run: Run, row: Row, keys: dict[tuple[str, str], int]) -> None:
     cells = row.cells
-    currency, source = cells.text("currency"), cells.text("source")
-    day, rate = cells.date("date"), cells.decimal("rate_to_usd")
-    empty = set()
-    for column, value in (("currency", currency), ("date", day), ("rate_to_usd", rate)):
-        if value is None and cells.text(column) is None:
+    for column in ("currency", "date", "rate_to_usd"):
+        if cells.text(column) is None:
             row.fail(column, REQUIRED, "This field is required.")
-            empty.add(column)
+    currency = cells.text("currency")
+    day = cells.date("date")
+    rate = cells.decimal("rate_to_usd")
+    source = cells.text("source")
     if currency is None or day is None or rate is None:
         # Without its day (or currency) a rate cannot be looked up; its other values are
         # still checked with the rules every published rate obeys.
         try:
             fx.check_rate(currency=currency or "", usd_per_unit=rate, source=source)
         except InvalidInput as error:
-            row.add(issue for issue in error.issues if row.column_of(issue.field) not in empty)
+            row.add(error.issues)
         return
     key = (currency, day.isoformat())
     if key in keys:

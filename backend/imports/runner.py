@@ -40,8 +40,7 @@ class Row:
     """One line being imported: its cells and every issue found with it, by column.
 
     `fields` renames the services' field paths to the file's columns (e.g.
-    `funded_through_id` -> `funded_through`); issues on a column whose cell could not be
-    read are dropped, since the cell's problem is already reported."""
+    `funded_through_id` -> `funded_through`)."""
 
     def __init__(self, line: Line, fields: dict[str, str]) -> None:
         self.line = line
@@ -58,10 +57,12 @@ class Row:
         self.issues.append(FieldIssue(column or "", code, message))
 
     def add(self, issues: Iterable[FieldIssue]) -> None:
-        unreadable = self.cells.unreadable
+        """Add the services' issues, except on a column that has one already: a cell that
+        could not be read or a record not found explains what the rules then say of it."""
+        explained = [issue.field for issue in self.issues]
         for issue in issues:
             column = self.column_of(issue.field)
-            if any(column == field or column.startswith(f"{field}.") for field in unreadable):
+            if any(column == field or column.startswith(f"{field}.") for field in explained):
                 continue
             renamed = FieldIssue(column, issue.code, issue.message)
             if renamed not in self.issues:
