@@ -390,29 +390,34 @@ def _import(
 
 @imports.command("organisations")
 def import_organisations(file: ImportFile, dry_run: DryRun = False) -> None:
-    """Register the organisations of organisations.csv (natural key: IATI identifier,
-    else name and country)."""
+    """Register the organisations of organisations.csv.
+
+    Natural key: the IATI identifier, else name and country."""
     _import(csv_imports.organisations.import_file, file, dry_run)
 
 
 @imports.command("commitments")
 def import_commitments(file: ImportFile, dry_run: DryRun = False) -> None:
-    """Record the commitments of commitments.csv, each brought to its stage (natural key:
-    ref). Coalitions, workstreams and organisations must exist."""
+    """Record the commitments of commitments.csv, each at its stage.
+
+    Natural key: the ref. The coalitions, workstreams and organisations named must exist."""
     _import(csv_imports.commitments.import_file, file, dry_run)
 
 
 @imports.command("deliveries")
 def import_deliveries(file: ImportFile, dry_run: DryRun = False) -> None:
-    """Record the deliveries of deliveries.csv against imported commitments (natural key:
-    commitment ref and key)."""
+    """Record the deliveries of deliveries.csv, reviewed as their status says.
+
+    Natural key: the commitment's ref and the key (the delivery's idempotency key)."""
     _import(csv_imports.deliveries.import_file, file, dry_run)
 
 
 @rates.command("import")
 def import_rates(file: ImportFile, dry_run: DryRun = False) -> None:
-    """Publish the exchange rates of a CSV file: currency, date, rate_to_usd (US dollars
-    per unit), source. A different rate for a day already published corrects it."""
+    """Publish exchange rates from a CSV file: currency, date, rate_to_usd, source.
+
+    rate_to_usd is US dollars per unit. A different rate for a currency and day already
+    published corrects it (audited); rows pinned to the old rate keep it."""
     _import(csv_imports.rates.import_file, file, dry_run)
 
 

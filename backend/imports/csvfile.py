@@ -41,6 +41,10 @@ class Table:
     lines: list[Line]
     # The file's own problems (encoding, quoting, header) and misshapen rows.
     problems: list[Problem]
+    # Data rows, misshapen ones included (empty rows are none).
+    rows: int = 0
+    # Whether the file could be read as rows under a usable header at all.
+    readable: bool = True
 
 
 def read(path: Path, columns: Columns) -> Table:
@@ -51,7 +55,7 @@ def read(path: Path, columns: Columns) -> Table:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         problem = Problem(line, None, BAD_FORMAT, "Not UTF-8 text; save the file as CSV UTF-8.")
-        return Table((), [], [problem])
+        return Table((), [], [problem], readable=False)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     try:
@@ -61,24 +65,24 @@ def read(path: Path, columns: Columns) -> Table:
             start = reader.line_num + 1
     except csv.Error as error:
         problem = Problem(start, None, BAD_FORMAT, f"Not RFC 4180 CSV: {error}.")
-        return Table((), [], [problem])
+        return Table((), [], [problem], readable=False)
     if not records:
-        return Table((), [], [_header_needed(columns)])
+        return Table((), [], [_header_needed(columns)], readable=False)
     header = tuple(name.strip() for name in records[0][1])
     problems = _check_header(header, columns)
+    # Spreadsheets leave empty rows behind; they hold nothing to import.
+    data = [(number, record) for number, record in records[1:] if any(map(str.strip, record))]
     if problems:
-        return Table(header, [], problems)
+        return Table(header, [], problems, rows=len(data), readable=False)
     lines = []
-    for number, record in records[1:]:
-        if not any(cell.strip() for cell in record):
-            continue  # Spreadsheets leave empty rows behind; they hold nothing to import.
+    for number, record in data:
         if len(record) != len(header):
             message = f"{len(record)} cells where the header has {len(header)} columns."
             problems.append(Problem(number, None, BAD_FORMAT, message))
             continue
         cells = {name: cell.strip() for name, cell in zip(header, record, strict=True)}
         lines.append(Line(number, cells))
-    return Table(header, lines, problems)
+    return Table(header, lines, problems, rows=len(data))
 
 
 def _header_needed(columns: Columns) -> Problem:

@@ -32,6 +32,8 @@ class Outcome:
     feed_events: int = 0
     rates_published: int = 0
     written: bool = False
+    # False when the file could not be read as rows at all (encoding, quoting, header).
+    readable: bool = True
 
     @property
     def ok(self) -> bool:
@@ -47,9 +49,8 @@ class Outcome:
             return []
         problems = sorted(self.problems, key=lambda problem: problem.line)
         lines = [str(problem) for problem in problems]
-        bad = [line for line in self.bad_lines if line > 1]
-        if len(bad) == len(self.bad_lines):
-            verdict = f"{len(bad)} of {self.rows} rows of {self.file} are invalid"
+        if self.readable:
+            verdict = f"{len(self.bad_lines)} of {self.rows} rows of {self.file} are invalid"
         else:
             verdict = f"{self.file} cannot be read as an import"
         lines.append(f"error: {verdict}; nothing was written.")
@@ -69,9 +70,10 @@ class Outcome:
         counts.append(f"unchanged {self.unchanged}")
         side_effects = []
         if self.feed_events:
-            side_effects.append(f"{self.feed_events} feed events")
+            side_effects.append(_counted(self.feed_events, "feed event"))
         if self.rates_published:
-            side_effects.append(f"{self.rates_published} exchange rates the file pinned")
+            rates = _counted(self.rates_published, "exchange rate")
+            side_effects.append(f"{rates} the file pinned")
         if self.dry_run:
             recorded = f"; would record {' and '.join(side_effects)}" if side_effects else ""
             lines.append(
@@ -84,3 +86,7 @@ class Outcome:
         if not self.created and not self.corrected:
             lines.append("Nothing new: every row matches a record the hub already has.")
         return lines
+
+
+def _counted(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"

@@ -154,9 +154,15 @@ async def run(
     """Read `path`, give every line to `work` in one transaction, and commit only when no
     line had a problem and this is no dry run."""
     table = csvfile.read(path, columns)
-    outcome = Outcome(file=path.name, dry_run=dry_run, corrects=corrects, rows=len(table.lines))
+    outcome = Outcome(
+        file=path.name,
+        dry_run=dry_run,
+        corrects=corrects,
+        rows=table.rows,
+        readable=table.readable,
+    )
     outcome.problems += table.problems
-    if not table.header or any(problem.line == csvfile.HEADER for problem in table.problems):
+    if not table.readable:
         return outcome
     # The audit trail names the file the secretariat imported.
     actor = dataclasses.replace(SYSTEM, name=f"import of {path.name}")

@@ -426,7 +426,7 @@ async def test_a_dry_run_lists_what_it_would_create_and_writes_nothing(
         "would create commitment GEC-1 (COMMITTED): 'Pledge GEC-1', line 2",
         "would create commitment GEC-2 (PLEDGED): 'Pledge GEC-2', line 3",
         "Dry run of commitments.csv: 2 rows, all valid; created 2, unchanged 0; would record "
-        "3 feed events and 1 exchange rates the file pinned. Nothing was written.",
+        "3 feed events and 1 exchange rate the file pinned. Nothing was written.",
     ]
     assert await count(session, models.Commitment) == 0
     assert await count(session, models.FeedEvent) == 0

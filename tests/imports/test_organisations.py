@@ -183,3 +183,50 @@ async def test_only_the_columns_a_file_has_are_compared_and_cells_are_trimmed(
         "Imported organisations.csv: 2 rows; created 1, unchanged 1."
     ]
     assert ("Lumen Foundation", None, "60", None, "KE") in await _registered(session)
+
+
+async def test_a_file_that_is_not_utf8_is_refused_at_the_line_it_breaks(
+    settings, session, tmp_path
+):
+    path = tmp_path / "organisations.csv"
+    path.write_bytes(b"name,organisation_type,country\nLumen,60,KE\nEscola S\xe3o Paulo,22,BR\n")
+
+    result = await invoke(settings, "import", "organisations", path)
+
+    assert result.exit_code == 1
+    assert stderr_lines(result) == [
+        "line 3: BAD_FORMAT: Not UTF-8 text; save the file as CSV UTF-8.",
+        "error: organisations.csv cannot be read as an import; nothing was written.",
+    ]
+    assert await count(session, models.Organisation) == 0
+
+
+async def test_a_row_with_too_few_cells_is_a_bad_row_and_quoted_cells_may_span_lines(
+    settings, session, tmp_path
+):
+    path = tmp_path / "organisations.csv"
+    path.write_text(
+        "name,organisation_type,country,description\n"
+        'Lumen,60,KE,"Reading, writing\nand counting"\n'
+        "Escola Aberta,22\n"
+        "Kalinga,21,KE,\n",
+        encoding="utf-8",
+    )
+
+    result = await invoke(settings, "import", "organisations", path)
+
+    assert stderr_lines(result) == [
+        "line 4: BAD_FORMAT: 2 cells where the header has 4 columns.",
+        "error: 1 of 3 rows of organisations.csv are invalid; nothing was written.",
+    ]
+    assert await count(session, models.Organisation) == 0
+
+
+async def test_the_import_shows_its_progress_on_standard_error(settings, session, tmp_path):
+    path = write_csv(tmp_path / "organisations.csv", [UNESCO, BRIGHTWAVE, DAYBREAK])
+
+    result = await invoke(settings, "import", "organisations", path)
+
+    assert result.exit_code == 0, result.output
+    assert "Organisations" in result.stderr
+    assert "3/3 100%" in result.stderr
