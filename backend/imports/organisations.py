@@ -1,8 +1,9 @@
 """organisations.csv: registers the organisations a spreadsheet lists.
 
-Natural key: the IATI identifier, else the name and country. A row whose organisation is
-registered already is unchanged when every column it gives agrees, and a problem when one
-does not (the import never overwrites a record)."""
+Natural key: the IATI identifier, else the name and country (an organisation registered
+under that name and country without an identifier is the same one, and differs). A row
+whose organisation is registered already is unchanged when every column it gives agrees,
+and a problem when one does not (the import never overwrites a record)."""
 
 from pathlib import Path
 
@@ -107,10 +108,16 @@ async def _existing(
         statement = sa.select(organisation).where(
             col(organisation.iati_identifier) == draft.iati_identifier
         )
-        return await run.session.scalar(statement)
+        found = await run.session.scalar(statement)
+        if found is not None:
+            return found
     statement = sa.select(organisation).where(
         col(organisation.name) == draft.name, col(organisation.country) == draft.country
     )
+    if draft.iati_identifier:
+        # Registered earlier without its identifier: the same organisation, whose record
+        # differs, rather than a second one of the same name.
+        statement = statement.where(col(organisation.iati_identifier).is_(None))
     found = list(await run.session.scalars(statement.limit(2)))
     if len(found) > 1:
         message = f"Several organisations in {draft.country} are named '{draft.name}'."

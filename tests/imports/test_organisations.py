@@ -230,3 +230,18 @@ async def test_the_import_shows_its_progress_on_standard_error(settings, session
     assert result.exit_code == 0, result.output
     assert "Organisations" in result.stderr
     assert "3/3 100%" in result.stderr
+
+
+async def test_an_identifier_for_an_organisation_registered_without_one_differs(
+    settings, session, tmp_path
+):
+    await make_organisation(session, name="UNESCO", organisation_type="40", country="FR")
+    path = write_csv(tmp_path / "organisations.csv", [UNESCO])
+
+    result = await invoke(settings, "import", "organisations", path)
+
+    assert stderr_lines(result)[0] == (
+        "line 2: iati_identifier: DIFFERS: Differs from the existing record: the file says "
+        "'XM-DAC-41304', the hub has nothing."
+    )
+    assert await count(session, models.Organisation) == 1
