@@ -48,12 +48,12 @@ class Table:
 
 
 def read(path: Path, columns: Columns) -> Table:
-    data = path.read_bytes()
+    raw = path.read_bytes()
     try:
         # Spreadsheet programs often start UTF-8 files with a byte order mark.
-        text = data.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+        line = raw[: error.start].count(b"\n") + 1
         problem = Problem(line, None, BAD_FORMAT, "Not UTF-8 text; save the file as CSV UTF-8.")
         return Table((), [], [problem], readable=False)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)

@@ -108,9 +108,9 @@ async def _existing(
         statement = sa.select(organisation).where(
             col(organisation.iati_identifier) == draft.iati_identifier
         )
-        found = await run.session.scalar(statement)
-        if found is not None:
-            return found
+        identified = await run.session.scalar(statement)
+        if identified is not None:
+            return identified
     statement = sa.select(organisation).where(
         col(organisation.name) == draft.name, col(organisation.country) == draft.country
     )
