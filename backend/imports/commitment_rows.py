@@ -2,6 +2,7 @@
 days, the stage) and into the view compared with the hub's record; and makes that view of
 a record."""
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -22,17 +23,7 @@ from backend.services import commitments
 LINES = "in_kind_lines"
 # What a line object holds: the InKindDraft fields, then the rate its fair value was
 # converted at (checked when given, as the row's own rate is).
-LINE_DRAFT_KEYS = (
-    "category",
-    "description",
-    "quantity",
-    "unit",
-    "fair_value",
-    "fair_value_currency",
-    "valuation_method",
-    "free_of_charge",
-    "free_until",
-)
+LINE_DRAFT_KEYS = tuple(field.name for field in dataclasses.fields(commitments.InKindDraft))
 LINE_PINNED_KEYS = ("fair_value_usd", "usd_rate", "usd_rate_date", "usd_rate_source")
 LINE_DECIMALS = {"quantity", "fair_value", "fair_value_usd", "usd_rate"}
 LINE_DATES = {"free_until", "usd_rate_date"}
