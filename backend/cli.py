@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend import db, demo, migrations, models
+from backend import imports as csv_imports
 from backend.actors import SYSTEM
 from backend.config import Settings
 from backend.errors import DomainError, InvalidInput
@@ -372,6 +373,82 @@ def revoke_token(
         typer.echo(f"{token.prefix} ({token.name}) was already revoked at {when}.")
     else:
         typer.echo(f"Revoked {token.prefix} ({token.name}, {token.role.value}) at {when}.")
+
+
+ImportFile = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="The CSV file (UTF-8, header row)."
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Check every row and list what would be created; write nothing."
+    ),
+]
+
+
+def _import(
+    import_file: Callable[..., Awaitable[csv_imports.Outcome]], path: Path, dry_run: bool
+) -> None:
+    """Run one file's import and print its outcome: every bad row on standard error (exit
+    1, nothing written), else what was (or would be) created."""
+    settings = Settings()
+
+    async def work(session_factory: db.SessionFactory) -> csv_imports.Outcome:
+        with demo.bar("Importing") as bar:
+            outcome = await import_file(
+                session_factory,
+                path,
+                dry_run=dry_run,
+                progress=bar,
+                rate_window_days=settings.fx_rate_window_days,
+            )
+        if outcome.written:
+            await read_cache.invalidate_shared(settings)
+        return outcome
+
+    outcome = _run(work)
+    for line in outcome.errors():
+        typer.echo(line, err=True)
+    for line in outcome.summary():
+        typer.echo(line)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@imports.command("organisations")
+def import_organisations(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Register the organisations of organisations.csv.
+
+    Natural key: the IATI identifier, else name and country."""
+    _import(csv_imports.organisations.import_file, file, dry_run)
+
+
+@imports.command("commitments")
+def import_commitments(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Record the commitments of commitments.csv, each at its stage.
+
+    Natural key: the ref. The coalitions, workstreams and organisations named must exist."""
+    _import(csv_imports.commitments.import_file, file, dry_run)
+
+
+@imports.command("deliveries")
+def import_deliveries(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Record the deliveries of deliveries.csv, reviewed as their status says.
+
+    Natural key: the commitment's ref and the key (the delivery's idempotency key)."""
+    _import(csv_imports.deliveries.import_file, file, dry_run)
+
+
+@rates.command("import")
+def import_rates(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Publish exchange rates from a CSV file: currency, date, rate_to_usd, source.
+
+    rate_to_usd is US dollars per unit. A different rate for a currency and day already
+    published corrects it (audited); rows pinned to the old rate keep it."""
+    _import(csv_imports.rates.import_file, file, dry_run)
 
 
 # The exports' filters, as the HTTP routes take them (`GET /exports/commitments.csv?...`).

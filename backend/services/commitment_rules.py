@@ -1,6 +1,7 @@
 """What a well-formed commitment is: its draft and the checks on it."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend import models
-from backend.errors import BAD_RANGE, NOT_ALLOWED, REQUIRED, NotFound
+from backend.errors import BAD_FORMAT, BAD_RANGE, DUPLICATE, NOT_ALLOWED, REQUIRED, NotFound
 from backend.services.validation import LONG_TEXT, Checks
 
 MAX_IN_KIND_LINES = 50
+# A ref chosen outside the hub (an imported spreadsheet's): letters and digits, then also
+# . _ / - (e.g. "GEC-2021/014"), at most the column's 40 characters.
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,16 @@ class InKindDraft:
             free_of_charge=line.free_of_charge,
             free_until=line.free_until,
         )
+
+
+@dataclass(frozen=True)
+class ImportedRecord:
+    """A commitment the secretariat kept elsewhere before the hub (a spreadsheet it imports):
+    the ref it is known by, when it was recorded and when progress was last reported."""
+
+    ref: str
+    recorded_at: dt.datetime | None = None
+    last_progress_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +86,19 @@ def check_reason(reason: str) -> None:
 
 
 async def check(
-    session: AsyncSession, draft: CommitmentDraft, *, commitment_id: int | None = None
+    session: AsyncSession,
+    draft: CommitmentDraft,
+    *,
+    commitment_id: int | None = None,
+    imported: ImportedRecord | None = None,
 ) -> None:
     """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent.
 
-    `commitment_id` is the commitment being revised, if it is not a new pledge."""
+    `commitment_id` is the commitment being revised, if it is not a new pledge; `imported`
+    what a pledge brought in from elsewhere says of its record."""
     checks = Checks()
+    if imported is not None:
+        await _check_imported(session, checks, imported)
     checks.text("title", draft.title, required=True)
     checks.text("description", draft.description, limit=LONG_TEXT)
     _check_resources(checks, draft)
@@ -100,6 +121,28 @@ async def check(
             raise NotFound("No workstream with this id in the commitment's coalition.")
     if draft.funded_through_id is not None:
         await _check_funded_through(session, draft, commitment_id)
+
+
+async def _check_imported(session: AsyncSession, checks: Checks, imported: ImportedRecord) -> None:
+    checks.text("ref", imported.ref, required=True, limit=40)
+    if imported.ref.strip() and not _REF.match(imported.ref):
+        checks.fail(
+            "ref", BAD_FORMAT, "Letters and digits, then also . _ / or -, at most 40 characters."
+        )
+    commitment = models.Commitment
+    taken = await session.scalar(
+        sa.select(col(commitment.id)).where(col(commitment.ref) == imported.ref)
+    )
+    if taken is not None:
+        checks.fail("ref", DUPLICATE, "Another commitment has this ref.")
+    now = models.utcnow()
+    for name in ("recorded_at", "last_progress_at"):
+        instant = getattr(imported, name)
+        if instant is not None and instant > now:
+            checks.fail(name, BAD_RANGE, "Must not be in the future.")
+    recorded, progress = imported.recorded_at, imported.last_progress_at
+    if recorded is not None and progress is not None and progress < recorded:
+        checks.fail("last_progress_at", BAD_RANGE, "Must not be before recorded_at.")
 
 
 async def _check_funded_through(

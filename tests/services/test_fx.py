@@ -169,6 +169,7 @@ async def test_a_delivery_is_converted_at_the_rate_of_its_day(session):
     ("fields", "refused"),
     [
         ({"currency": "XYZ"}, [("currency", "UNKNOWN_CODE")]),
+        ({"currency": "USD", "usd_per_unit": Decimal("1")}, [("currency", "NOT_ALLOWED")]),
         ({"usd_per_unit": Decimal("0")}, [("usd_per_unit", "NOT_POSITIVE")]),
         ({"usd_per_unit": Decimal("-1.2")}, [("usd_per_unit", "NOT_POSITIVE")]),
         ({"usd_per_unit": Decimal("0.0000000000001")}, [("usd_per_unit", "TOO_PRECISE")]),
