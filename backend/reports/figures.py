@@ -150,9 +150,10 @@ async def figure_sets(
     wanted = list(dict.fromkeys(wanted))
     if not wanted:
         return {}
+    # One part number per breakdown: which rows of the UNION ALL are whose.
     passes = _Passes(facts.money_facts(scope))
-    branches = [passes.branch(part, want) for part, want in enumerate(wanted)]
-    statement = sa.union_all(*branches) if len(branches) > 1 else branches[0]
+    branches: list[Any] = [passes.branch(part, want) for part, want in enumerate(wanted)]
+    statement: Any = sa.union_all(*branches) if len(branches) > 1 else branches[0]
     found: dict[Wanted, list[Row]] = {want: [] for want in wanted}
     for record in await session.execute(statement):
         found[wanted[record.part]].append(_row(record))
@@ -222,7 +223,7 @@ def _summed(source: Any, *, counted: bool = False) -> dict[str, Any]:
     """SUM() of every count and figure column of `source`; with `counted`, commitments are
     its rows (the facts), not a column of sums."""
     columns = [column for column in (*COUNTS, *FIGURES) if not counted or column != "commitments"]
-    sums = {column: sa.func.sum(source.c[column]) for column in columns}
+    sums: dict[str, Any] = {column: sa.func.sum(source.c[column]) for column in columns}
     if counted:
         sums["commitments"] = sa.func.count()
     return sums
