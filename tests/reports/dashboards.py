@@ -12,9 +12,21 @@ from tests.reports.expected import Dashboard, Sums, ratio
 OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
 DOCUMENT = (OPERATIONS / "dashboard.graphql").read_text("utf-8")
 # Fields holding decimals (as strings in the response).
-DECIMALS = {"amount", "amountUsd", "deliveryRate", "privateSectorShare", "pledged", "committed",
-            "delivered", "pledgedUsd", "committedUsd", "deliveredUsd", "confirmedUsd",
-            "disputedUsd", "inKindDeliveredUsd"}  # fmt: skip
+DECIMALS = {
+    "amount",
+    "amountUsd",
+    "deliveryRate",
+    "privateSectorShare",
+    "pledged",
+    "committed",
+    "delivered",
+    "pledgedUsd",
+    "committedUsd",
+    "deliveredUsd",
+    "confirmedUsd",
+    "disputedUsd",
+    "inKindDeliveredUsd",
+}
 
 
 def decimals(value: Any, key: str = "") -> Any:
@@ -80,8 +92,15 @@ def figures(sums: Sums) -> dict[str, Any]:
     }
 
 
-BREAKDOWNS = ("byWorkstream", "byOrganisationType", "byEarmarking", "byDuration", "byCountry",
-              "bySdgTarget", "bySdgGoal")  # fmt: skip
+BREAKDOWNS = (
+    "byWorkstream",
+    "byOrganisationType",
+    "byEarmarking",
+    "byDuration",
+    "byCountry",
+    "bySdgTarget",
+    "bySdgGoal",
+)
 
 
 def breakdown(rows: list[dict[str, Any]]) -> dict[Any, Any]:

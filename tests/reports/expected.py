@@ -254,7 +254,9 @@ class Dashboard:
 
         return {
             "byWorkstream": self.grouped(
-                lambda c: None if c.workstream_id is None else to_global_id("Workstream", c.workstream_id)
+                lambda c: (
+                    None if c.workstream_id is None else to_global_id("Workstream", c.workstream_id)
+                )
             ),
             "byOrganisationType": self.grouped(
                 lambda c: organisations[c.organisation_id].organisation_type
@@ -264,7 +266,7 @@ class Dashboard:
             "byCountry": self.split(lambda c: c.countries),
             "bySdgTarget": self.split(lambda c: c.sdg_targets),
             "bySdgGoal": self.split(lambda c: c.sdg_targets, lambda target: target.split(".")[0]),
-        }  # fmt: skip
+        }
 
     def private_sector_share(self) -> Decimal | None:
         organisations = self.raw.organisations
@@ -345,7 +347,7 @@ class Dashboard:
         rows.sort(
             key=lambda row: (-row["day"].toordinal(), row["kind"], row["commitmentRef"], row["id"])
         )
-        return rows  # fmt: skip
+        return rows
 
     def unconverted_by_currency(self) -> dict[tuple[str, str], tuple[Decimal, int]]:
         sums: dict[tuple[str, str], tuple[Decimal, int]] = {}
@@ -359,18 +361,25 @@ class Dashboard:
         for contribution in self.contributions:
             c, shown = contribution.commitment, contribution.shown
             for line in self.lines_of[c.id]:
-                row = categories.setdefault(line.category.value, {
-                    "lines": 0, "commitments": set(), "withheld": set(),
-                    "value": dict.fromkeys(("pledged", "committed", "delivered"), ZERO),
-                    "quantities": {},
-                })  # fmt: skip
+                row = categories.setdefault(
+                    line.category.value,
+                    {
+                        "lines": 0,
+                        "commitments": set(),
+                        "withheld": set(),
+                        "value": dict.fromkeys(("pledged", "committed", "delivered"), ZERO),
+                        "quantities": {},
+                    },
+                )
                 row["lines"] += 1
                 row["commitments"].add(c.id)
                 if not shown:
                     row["withheld"].add(c.id)
                     continue
                 stage = "pledged" if c.stage is Stage.PLEDGED else "committed"
-                quantities = row["quantities"].setdefault(line.unit, dict.fromkeys(("pledged", "committed", "delivered"), ZERO))  # fmt: skip
+                quantities = row["quantities"].setdefault(
+                    line.unit, dict.fromkeys(("pledged", "committed", "delivered"), ZERO)
+                )
                 quantities[stage] += line.quantity
                 row["value"][stage] += line.fair_value_usd or ZERO
             for delivery in self.deliveries_of[c.id] if shown else []:
@@ -378,7 +387,9 @@ class Dashboard:
                     continue
                 line = self.line_by_id[delivery.in_kind_line_id]
                 row = categories[line.category.value]
-                quantities = row["quantities"].setdefault(line.unit, dict.fromkeys(("pledged", "committed", "delivered"), ZERO))  # fmt: skip
+                quantities = row["quantities"].setdefault(
+                    line.unit, dict.fromkeys(("pledged", "committed", "delivered"), ZERO)
+                )
                 assert delivery.quantity is not None
                 quantities["delivered"] += delivery.quantity
                 row["value"]["delivered"] += delivery.in_kind_value_usd or ZERO
@@ -387,7 +398,9 @@ class Dashboard:
         return categories
 
     def monthly(self) -> dict[str, dict[str, Decimal]]:
-        entries: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(("pledged", "committed", "delivered", "in_kind_delivered"), ZERO))  # fmt: skip
+        entries: dict[int, dict[str, Decimal]] = defaultdict(
+            lambda: dict.fromkeys(("pledged", "committed", "delivered", "in_kind_delivered"), ZERO)
+        )
 
         def month(day: dt.date) -> int:
             return day.year * 12 + day.month - 1
@@ -417,7 +430,7 @@ class Dashboard:
         return {
             f"{index // 12:04d}-{index % 12 + 1:02d}": dict(entries.get(index, zeros))
             for index in range(low, high + 1)
-        }  # fmt: skip
+        }
 
 
 def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -429,14 +442,25 @@ def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
 def label(raw: Raw, breakdown: str, key: str | None) -> str:
     """What a breakdown row is called: the code list's name, the workstream's name, or the
     name of the row keyed null."""
-    lists = {"byOrganisationType": "organisation_types", "byCountry": "countries",
-             "bySdgGoal": "sdg_goals", "bySdgTarget": "sdg_targets",
-             "byEarmarking": "earmarking_categories"}  # fmt: skip
-    durations = {"MULTI_YEAR": "Multi-year (365 days or more)", "UNDER_ONE_YEAR": "Under one year",
-                 "UNKNOWN": "Unknown (no start or end date)"}  # fmt: skip
-    unspecified = {"byWorkstream": "No workstream", "byEarmarking": "No earmarking category",
-                   "byCountry": "No target country", "bySdgGoal": "No SDG target",
-                   "bySdgTarget": "No SDG target"}  # fmt: skip
+    lists = {
+        "byOrganisationType": "organisation_types",
+        "byCountry": "countries",
+        "bySdgGoal": "sdg_goals",
+        "bySdgTarget": "sdg_targets",
+        "byEarmarking": "earmarking_categories",
+    }
+    durations = {
+        "MULTI_YEAR": "Multi-year (365 days or more)",
+        "UNDER_ONE_YEAR": "Under one year",
+        "UNKNOWN": "Unknown (no start or end date)",
+    }
+    unspecified = {
+        "byWorkstream": "No workstream",
+        "byEarmarking": "No earmarking category",
+        "byCountry": "No target country",
+        "bySdgGoal": "No SDG target",
+        "bySdgTarget": "No SDG target",
+    }
     if key is None:
         return unspecified[breakdown]
     if breakdown == "byWorkstream":

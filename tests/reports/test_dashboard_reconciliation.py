@@ -37,39 +37,69 @@ def assert_reconciles(shown: dict[str, Any], expected: Dashboard) -> None:
             label(expected.raw, name, row["key"]) for row in shown[name]
         ]
     assert {row["month"]: row for row in shown["monthly"]} == {
-        month: {"month": month, "pledgedUsd": row["pledged"], "committedUsd": row["committed"],
-                "deliveredUsd": row["delivered"], "inKindDeliveredUsd": row["in_kind_delivered"]}
+        month: {
+            "month": month,
+            "pledgedUsd": row["pledged"],
+            "committedUsd": row["committed"],
+            "deliveredUsd": row["delivered"],
+            "inKindDeliveredUsd": row["in_kind_delivered"],
+        }
         for month, row in expected.monthly().items()
-    }  # fmt: skip
+    }
     assert [row["month"] for row in shown["monthly"]] == list(expected.monthly())
     names = expected.raw.organisations
     assert [
         (row["rank"], row["organisation"]["name"], row["figures"]) for row in shown["topPartners"]
-    ] == [(rank, names[organisation].name, figures(sums)) for rank, organisation, sums in expected.top_partners(10)]  # fmt: skip
+    ] == [
+        (rank, names[organisation].name, figures(sums))
+        for rank, organisation, sums in expected.top_partners(10)
+    ]
     unconverted = expected.unconverted()
     assert [
-        (row["kind"], row["commitmentRef"], row["organisationName"], row["amount"], row["currency"],
-         row["day"], row["deliveryStatus"])
+        (
+            row["kind"],
+            row["commitmentRef"],
+            row["organisationName"],
+            row["amount"],
+            row["currency"],
+            row["day"],
+            row["deliveryStatus"],
+        )
         for row in shown["unconverted"]
     ] == [
-        (row["kind"], row["commitmentRef"], row["organisationName"], row["amount"], row["currency"],
-         row["day"].isoformat(), row["deliveryStatus"])
+        (
+            row["kind"],
+            row["commitmentRef"],
+            row["organisationName"],
+            row["amount"],
+            row["currency"],
+            row["day"].isoformat(),
+            row["deliveryStatus"],
+        )
         for row in unconverted[:50]
-    ]  # fmt: skip
+    ]
     assert {
         (row["kind"], row["currency"]): (row["amount"], row["rows"])
         for row in shown["unconvertedByCurrency"]
     } == expected.unconverted_by_currency()
     assert {row["category"]: row for row in shown["byInKindCategory"]} == {
         category: {
-            "category": category, "lines": row["lines"], "commitments": row["commitments"],
+            "category": category,
+            "lines": row["lines"],
+            "commitments": row["commitments"],
             "withheldCount": row["withheld"],
-            "value": {"pledgedUsd": row["value"]["pledged"], "committedUsd": row["value"]["committed"],
-                      "deliveredUsd": row["value"]["delivered"]},
-            "quantities": [{"unit": unit, **quantities} for unit, quantities in sorted(row["quantities"].items())],
+            "value": {
+                "pledgedUsd": row["value"]["pledged"],
+                "committedUsd": row["value"]["committed"],
+                "deliveredUsd": row["value"]["delivered"],
+            },
+            "quantities": [
+                {"unit": unit, **quantities}
+                for unit, quantities in sorted(row["quantities"].items())
+            ],
         }
         for category, row in expected.in_kind().items()
-    }  # fmt: skip
+    }
 
 
 async def test_every_figure_reconciles_with_the_raw_rows(session: Any, api: Any) -> None:

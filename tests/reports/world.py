@@ -140,10 +140,22 @@ def _delivery(rng: random.Random, commitment: PlannedCommitment, after: dt.date)
     if goods:
         line = rng.randrange(len(commitment.lines))
         quantity = Decimal(rng.randint(1, int(commitment.lines[line].quantity)))
-        return PlannedDelivery(day, line=line, quantity=quantity, beneficiaries=beneficiaries,
-                               share=share, review=review)  # fmt: skip
-    return PlannedDelivery(day, amount=_money(rng), currency=rng.choice(CURRENCIES),
-                           beneficiaries=beneficiaries, share=share, review=review)  # fmt: skip
+        return PlannedDelivery(
+            day,
+            line=line,
+            quantity=quantity,
+            beneficiaries=beneficiaries,
+            share=share,
+            review=review,
+        )
+    return PlannedDelivery(
+        day,
+        amount=_money(rng),
+        currency=rng.choice(CURRENCIES),
+        beneficiaries=beneficiaries,
+        share=share,
+        review=review,
+    )
 
 
 def plan(seed: int, size: int, *, organisations: int = 12, workstreams: int = 3) -> Plan:
@@ -182,15 +194,20 @@ def plan(seed: int, size: int, *, organisations: int = 12, workstreams: int = 3)
             value_date=_day(rng) if cash and rng.random() < 0.95 else None,
             earmarking=rng.choice([None, "1", "2", "3", "4"]) if cash else None,
             # Now and then a country twice: it takes two shares.
-            countries=rng.sample(COUNTRIES, rng.randint(0, 3)) + (["KE"] if rng.random() < 0.05 else []),
+            countries=rng.sample(COUNTRIES, rng.randint(0, 3))
+            + (["KE"] if rng.random() < 0.05 else []),
             sdg_targets=rng.sample(TARGETS, rng.randint(0, 3)),
             start_date=start,
-            end_date=None if start is None or rng.random() < 0.2 else start + dt.timedelta(days=length),
+            end_date=None
+            if start is None or rng.random() < 0.2
+            else start + dt.timedelta(days=length),
             embargoed=rng.random() < 0.08,
-            lines=[_line(rng) for _ in range(rng.randint(1, 3))] if not cash or kind is models.ResourceKind.MIXED else [],
+            lines=[_line(rng) for _ in range(rng.randint(1, 3))]
+            if not cash or kind is models.ResourceKind.MIXED
+            else [],
             channel=channel,
             closed_from=rng.choice([Stage.PLEDGED, Stage.COMMITTED]),
-        )  # fmt: skip
+        )
         delivers = stage in (Stage.IN_DELIVERY, Stage.FULFILLED) or (
             stage in (Stage.WITHDRAWN, Stage.CANCELLED)
             and commitment.closed_from is Stage.COMMITTED
@@ -215,7 +232,7 @@ def plan(seed: int, size: int, *, organisations: int = 12, workstreams: int = 3)
                 amount=Decimal("7777777.77"),
                 currency="USD",
                 value_date=TODAY,
-            )  # fmt: skip
+            )
         )
     return Plan(organisations=named, workstreams=workstreams, commitments=planned)
 
@@ -233,8 +250,14 @@ async def publish_rates(session: AsyncSession) -> None:
     while day <= TODAY:
         for currency, rate in RATES.items():
             if currency != "GBP" or day <= GBP_UNTIL:
-                await fx.publish_rate(session, SYSTEM, currency=currency, rate_date=day,
-                                      usd_per_unit=rate, source="Test bank")  # fmt: skip
+                await fx.publish_rate(
+                    session,
+                    SYSTEM,
+                    currency=currency,
+                    rate_date=day,
+                    usd_per_unit=rate,
+                    source="Test bank",
+                )
         day += dt.timedelta(days=9)
     await session.commit()
 
@@ -305,7 +328,7 @@ async def _pledge(
                 fair_value=line.fair_value,
                 fair_value_currency=line.currency,
                 valuation_method="List price" if line.fair_value is not None else None,
-            )  # fmt: skip
+            )
             for line in planned.lines
         ],
         countries=planned.countries,
@@ -332,8 +355,13 @@ async def _carry_out(
         closing and planned.closed_from is Stage.PLEDGED
     )
     if firm:
-        commitment = await commitments.advance(session, SYSTEM, commitment_id=commitment.id,
-                                               version=commitment.version, stage=Stage.COMMITTED)  # fmt: skip
+        commitment = await commitments.advance(
+            session,
+            SYSTEM,
+            commitment_id=commitment.id,
+            version=commitment.version,
+            stage=Stage.COMMITTED,
+        )
     if planned.deliveries:
         lines = await commitments.in_kind_lines(session, commitment_ids=[commitment.id])
         for delivery in planned.deliveries:
@@ -343,20 +371,35 @@ async def _carry_out(
         planned.stage in (Stage.IN_DELIVERY, Stage.FULFILLED)
         and commitment.stage is Stage.COMMITTED
     ):
-        commitment = await commitments.advance(session, SYSTEM, commitment_id=commitment.id,
-                                               version=commitment.version, stage=Stage.IN_DELIVERY)  # fmt: skip
+        commitment = await commitments.advance(
+            session,
+            SYSTEM,
+            commitment_id=commitment.id,
+            version=commitment.version,
+            stage=Stage.IN_DELIVERY,
+        )
     if planned.stage is Stage.FULFILLED:
-        commitment = await commitments.advance(session, SYSTEM, commitment_id=commitment.id,
-                                               version=commitment.version, stage=Stage.FULFILLED)  # fmt: skip
+        commitment = await commitments.advance(
+            session,
+            SYSTEM,
+            commitment_id=commitment.id,
+            version=commitment.version,
+            stage=Stage.FULFILLED,
+        )
     if planned.stage is Stage.CANCELLED:
-        await commitments.cancel(session, SYSTEM, commitment_id=commitment.id,
-                                 version=commitment.version, reason="Test")  # fmt: skip
+        await commitments.cancel(
+            session, SYSTEM, commitment_id=commitment.id, version=commitment.version, reason="Test"
+        )
     if planned.stage is Stage.WITHDRAWN:
-        partner = Actor(name="partner", role=models.Role.PARTNER_EDITOR,
-                        organisation_id=organisation.id,
-                        member_coalition_ids=frozenset({commitment.coalition_id}))  # fmt: skip
-        await commitments.withdraw(session, partner, commitment_id=commitment.id,
-                                   version=commitment.version, reason="Test")  # fmt: skip
+        partner = Actor(
+            name="partner",
+            role=models.Role.PARTNER_EDITOR,
+            organisation_id=organisation.id,
+            member_coalition_ids=frozenset({commitment.coalition_id}),
+        )
+        await commitments.withdraw(
+            session, partner, commitment_id=commitment.id, version=commitment.version, reason="Test"
+        )
 
 
 async def _deliver(
