@@ -164,9 +164,10 @@ def line_values(scope: Scope) -> Any:
     )
 
 
-def money_facts(scope: Scope) -> Any:
+def money_facts(scope: Scope, *, lists: bool = True) -> Any:
     """One row per counted commitment: what it adds to each figure for this reader, in
-    integer 10^-4 units (`Units`; null where it adds nothing), and its grouping columns."""
+    integer 10^-4 units (`Units`; null where it adds nothing), and its grouping columns —
+    the list columns (and their lengths) only with `lists`, as reading them costs."""
     rows = counted(scope)
     sums = delivery_sums(scope)
     values = line_values(scope)
@@ -184,11 +185,10 @@ def money_facts(scope: Scope) -> Any:
         rows.c.workstream_id,
         rows.c.earmarking,
         duration(rows.c.start_date, rows.c.end_date).label("duration"),
-        rows.c.countries,
-        rows.c.sdg_targets,
+        *(rows.c[column] for column in LISTS if lists),
         # How many shares each figure splits into over a list (1 for an empty list, whose
         # commitments keep their whole figures in the row keyed null).
-        *(parts(rows.c[column]).label(f"{column}_parts") for column in LISTS),
+        *(parts(rows.c[column]).label(f"{column}_parts") for column in LISTS if lists),
         sa.case((sa.not_(shown), 1), else_=0).label("withheld"),
         sa.case((rows.c.passing, 1), else_=0).label("passing"),
         units(sa.and_(rows.c.passing, shown), rows.c.amount_usd).label("passing_usd"),

@@ -150,7 +150,8 @@ async def figure_sets(
     if not wanted:
         return {}
     # One part number per breakdown: which rows of the UNION ALL are whose.
-    passes = _Passes(facts.money_facts(scope))
+    lists = any(want.breakdown in LISTS for want in wanted)
+    passes = _Passes(facts.money_facts(scope, lists=lists))
     branches: list[Any] = [passes.branch(part, want) for part, want in enumerate(wanted)]
     statement: Any = sa.union_all(*branches) if len(branches) > 1 else branches[0]
     found: dict[Wanted, list[Row]] = {want: [] for want in wanted}
