@@ -11,7 +11,9 @@ from tests.reports.expected import Dashboard, Sums, ratio
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
 # The trusted operations' fragments, all asked for at once.
-DOCUMENT = (OPERATIONS / "dashboard.graphql").read_text("utf-8") + """
+DOCUMENT = (
+    (OPERATIONS / "dashboard.graphql").read_text("utf-8")
+    + """
 query WholeCoalition($slug: String!, $from: Date, $to: Date) {
   coalition(slug: $slug) {
     dashboard(from: $from, to: $to) { ...DashboardOverview ...DashboardBreakdowns }
@@ -21,6 +23,7 @@ query WholePortfolio($from: Date, $to: Date) {
   portfolio(from: $from, to: $to) { ...DashboardOverview ...DashboardBreakdowns }
 }
 """
+)
 # Fields holding decimals (as strings in the response).
 DECIMALS = {
     "amount",
