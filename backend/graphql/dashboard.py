@@ -10,10 +10,11 @@ from strawberry.types import Info
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, DomainError, FieldIssue, InvalidInput
-from backend.graphql import errors
+from backend.graphql import errors, tracking
 from backend.graphql.context import Context
 from backend.reports import stages
 from backend.reports.scope import Scope
+from backend.reports.tracking import Staleness
 from backend.services import access
 
 DashboardInfo = Info[Context, None]
@@ -46,6 +47,61 @@ class Dashboard:
         async with info.context.reading() as session:
             counts = await stages.counts_by_stage(session, self.scope)
         return [StageCount(stage=stage, count=count) for stage, count in counts.items()]
+
+    # Delivery tracking (backend/graphql/tracking.py): judged on `asOf`, over the
+    # commitments on the books then — the period's start does not apply.
+    @strawberry.field(
+        description="Open commitments (PLEDGED, COMMITTED, IN_DELIVERY) whose end date is "
+        "before `asOf`, most overdue first."
+    )
+    async def overdue(self, info: DashboardInfo, first: int = 20) -> tracking.OverdueList:
+        return await tracking.overdue_list(info, self.scope, first)
+
+    @strawberry.field(
+        description="Open commitments by traffic light: days from their last report (a "
+        "delivery, a stage change or the day recorded) to `asOf`."
+    )
+    async def staleness(self, info: DashboardInfo) -> tracking.StalenessCounts:
+        return await tracking.commitment_staleness(info, self.scope)
+
+    @strawberry.field(
+        description="Open commitments of `colour` (default: YELLOW and RED), stalest first."
+    )
+    async def stale_commitments(
+        self, info: DashboardInfo, colour: Staleness | None = None, first: int = 20
+    ) -> tracking.StaleCommitmentList:
+        return await tracking.stale_commitment_list(info, self.scope, colour, first)
+
+    @strawberry.field(
+        description="ACTIVE members by traffic light: days from their latest report over "
+        "their commitments in the coalition (any stage), or from joining, to `asOf`."
+    )
+    async def member_staleness(self, info: DashboardInfo) -> tracking.StalenessCounts:
+        return await tracking.member_staleness(info, self.scope)
+
+    @strawberry.field(
+        description="ACTIVE members of `colour` (default: YELLOW and RED), stalest first."
+    )
+    async def stale_members(
+        self, info: DashboardInfo, colour: Staleness | None = None, first: int = 20
+    ) -> tracking.StaleMemberList:
+        return await tracking.stale_member_list(info, self.scope, colour, first)
+
+    @strawberry.field(
+        description="Firm commitments delivered beyond their cash amount or an in-kind "
+        "line's quantity, the most over first. Flagged, never capped."
+    )
+    async def over_delivered(
+        self, info: DashboardInfo, first: int = 20
+    ) -> tracking.OverDeliveryList:
+        return await tracking.over_delivered_list(info, self.scope, first)
+
+    @strawberry.field(
+        description="Each workstream's reach and money against its target, cumulative up to "
+        "`asOf`, with whether it is on track."
+    )
+    async def workstream_progress(self, info: DashboardInfo) -> list[tracking.WorkstreamProgress]:
+        return await tracking.workstream_progress_of(info, self.scope)
 
 
 def scope_for(
