@@ -392,7 +392,13 @@ async def test_commitments_a_partner_may_not_list_leave_its_staleness_counts(
         dashboard = _dashboard(data)
         return dashboard["staleness"], dashboard["memberStaleness"]
 
-    query = "query($slug: String!) { coalition(slug: $slug) { dashboard { staleness { green yellow red } memberStaleness { green yellow red } } } }"  # noqa: E501
+    query = """
+    query Counts($slug: String!) {
+      coalition(slug: $slug) {
+        dashboard { staleness { green yellow red } memberStaleness { green yellow red } }
+      }
+    }
+    """
     as_partner = counts(await api(query, {"slug": coalition.slug}, token=token))
     as_secretariat = counts(await api(query, {"slug": coalition.slug}, token=secretariat))
 
