@@ -53,25 +53,22 @@ class WorkstreamProgress:
 async def workstream_progress(session: AsyncSession, scope: Scope) -> list[WorkstreamProgress]:
     """Every workstream of the scope's coalitions, by coalition and name."""
     as_of = scope.judged_on
-    commitment = commitments()
-    counted = sa.and_(on_books(scope, commitment), commitment.c.workstream_id.is_not(None))
-    cash_counts = sa.and_(scope.amounts_shown(commitment), ~_passed_through(scope, commitment))
+    tracked = _tracked(scope)
     pledges = (
         sa.select(
-            commitment.c.workstream_id,
+            tracked.c.workstream_id,
             sa.func.sum(
                 sa.case(
                     (
-                        sa.and_(commitment.c.stage.in_(FIRM_STAGES), cash_counts),
-                        commitment.c.amount_usd,
+                        sa.and_(tracked.c.stage.in_(FIRM_STAGES), tracked.c.cash_counts),
+                        tracked.c.amount_usd,
                     ),
                     else_=None,
                 )
             ).label("committed_usd"),
-            sa.func.count().filter(sa.not_(scope.amounts_shown(commitment))).label("withheld"),
+            sa.func.count().filter(sa.not_(tracked.c.shown)).label("withheld"),
         )
-        .where(counted)
-        .group_by(commitment.c.workstream_id)
+        .group_by(tracked.c.workstream_id)
         .subquery("pledges")
     )
     delivery = deliveries()
@@ -80,8 +77,8 @@ async def workstream_progress(session: AsyncSession, scope: Scope) -> list[Works
     )
     made = (
         sa.select(
-            commitment.c.workstream_id,
-            sa.func.sum(sa.case((cash_counts, delivery.c.amount_usd), else_=None)).label(
+            tracked.c.workstream_id,
+            sa.func.sum(sa.case((tracked.c.cash_counts, delivery.c.amount_usd), else_=None)).label(
                 "delivered_usd"
             ),
             # Whole people, half up, from the exact sum of beneficiaries x basis points.
@@ -91,13 +88,12 @@ async def workstream_progress(session: AsyncSession, scope: Scope) -> list[Works
             ).label("reach"),
         )
         .select_from(delivery)
-        .join(commitment, commitment.c.id == delivery.c.commitment_id)
+        .join(tracked, tracked.c.id == delivery.c.commitment_id)
         .where(
-            counted,
             delivery.c.status != models.DeliveryStatus.DISPUTED,
             delivery.c.delivered_on <= as_of,
         )
-        .group_by(commitment.c.workstream_id)
+        .group_by(tracked.c.workstream_id)
         .subquery("made")
     )
     workstream = models.Workstream
@@ -133,12 +129,28 @@ async def workstream_progress(session: AsyncSession, scope: Scope) -> list[Works
     ]
 
 
-def _passed_through(scope: Scope, commitment: Any) -> sa.ColumnElement[bool]:
-    """Pass-through money whose channel is on the books: counted there, once."""
+def _tracked(scope: Scope) -> Any:
+    """The commitments on the books with a workstream: whether the reader may see their
+    amounts, and whether their cash counts here — not when it is pass-through money whose
+    channel is on the books too (counted there, once)."""
+    commitment = commitments()
     channel = commitments().alias("channel")
-    return sa.and_(
-        commitment.c.funded_through_id.is_not(None),
-        sa.exists().where(channel.c.id == commitment.c.funded_through_id, on_books(scope, channel)),
+    shown = scope.amounts_shown(commitment)
+    counted_channel = sa.and_(
+        channel.c.id == commitment.c.funded_through_id, on_books(scope, channel)
+    )
+    return (
+        sa.select(
+            commitment.c.id,
+            commitment.c.workstream_id,
+            commitment.c.stage,
+            commitment.c.amount_usd,
+            shown.label("shown"),
+            sa.and_(shown, channel.c.id.is_(None)).label("cash_counts"),
+        )
+        .select_from(commitment.outerjoin(channel, counted_channel))
+        .where(on_books(scope, commitment), commitment.c.workstream_id.is_not(None))
+        .subquery("tracked")
     )
 
 
