@@ -1,4 +1,8 @@
-"""SQL building blocks that read the same on SQLite and PostgreSQL."""
+"""SQL building blocks that read the same on SQLite and PostgreSQL.
+
+Each names its parts in `_traverse_internals`, so statements using it get a cache key and
+SQLAlchemy compiles them once (without one, every execution compiles anew).
+"""
 
 import datetime as dt
 from typing import Any
@@ -6,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from backend.models.base import MONEY_SCALE
 
@@ -15,6 +20,7 @@ class UtcDate(sa.sql.expression.ColumnElement[Any]):
 
     inherit_cache = True
     type = sa.Date()
+    _traverse_internals = [("instant", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, instant: Any) -> None:
         self.instant = instant
@@ -36,6 +42,10 @@ class DaysBetween(sa.sql.expression.ColumnElement[Any]):
 
     inherit_cache = True
     type = sa.Integer()
+    _traverse_internals = [
+        ("later", InternalTraversal.dp_clauseelement),
+        ("earlier", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, later: Any, earlier: Any) -> None:
         self.later = _date(later)
@@ -62,6 +72,7 @@ class Latest(sa.sql.expression.ColumnElement[Any]):
 
     inherit_cache = True
     type = sa.Date()
+    _traverse_internals = [("days", InternalTraversal.dp_clauseelement_list)]
 
     def __init__(self, first: Any, *others: Any) -> None:
         self.days = [_date(day) for day in (first, *others)]
@@ -77,6 +88,8 @@ def _latest_sqlite(element: Latest, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite's max(a, b) is NULL when either is; PostgreSQL's GREATEST skips nulls. Standing
     # in the first (never null) for a null one gives GREATEST's answer.
     first, *others = (compiler.process(day, **kw) for day in element.days)
+    if not others:
+        return first  # max() of one argument would be SQLite's aggregate
     return f"max({', '.join([first, *(f'coalesce({day}, {first})' for day in others)])})"
 
 
@@ -86,6 +99,7 @@ class InMoneyUnits(sa.sql.expression.ColumnElement[Any]):
 
     inherit_cache = True
     type = sa.BigInteger()
+    _traverse_internals = [("whole", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, whole: Any) -> None:
         self.whole = whole
@@ -107,6 +121,10 @@ class Ratio(sa.sql.expression.ColumnElement[Any]):
 
     inherit_cache = True
     type = sa.Float()
+    _traverse_internals = [
+        ("part", InternalTraversal.dp_clauseelement),
+        ("whole", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, part: Any, whole: Any) -> None:
         self.part = part
