@@ -136,8 +136,10 @@ def _tracked(scope: Scope) -> Any:
     commitment = commitments()
     channel = commitments().alias("channel")
     shown = scope.amounts_shown(commitment)
-    counted_channel = sa.and_(
-        channel.c.id == commitment.c.funded_through_id, on_books(scope, channel)
+    # Probed only for the few rows that pass money through (AND stops at the first false).
+    passed_through = sa.and_(
+        commitment.c.funded_through_id.is_not(None),
+        sa.exists().where(channel.c.id == commitment.c.funded_through_id, on_books(scope, channel)),
     )
     return (
         sa.select(
@@ -146,9 +148,8 @@ def _tracked(scope: Scope) -> Any:
             commitment.c.stage,
             commitment.c.amount_usd,
             shown.label("shown"),
-            sa.and_(shown, channel.c.id.is_(None)).label("cash_counts"),
+            sa.and_(shown, ~passed_through).label("cash_counts"),
         )
-        .select_from(commitment.outerjoin(channel, counted_channel))
         .where(on_books(scope, commitment), commitment.c.workstream_id.is_not(None))
         .subquery("tracked")
     )
