@@ -2,7 +2,7 @@
 coalition's (`portfolio`), computed in SQL by backend.reports for what the viewer may see."""
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -17,7 +17,20 @@ from backend.reports.scope import Scope
 from backend.reports.tracking import Staleness
 from backend.services import access
 
+if TYPE_CHECKING:
+    from backend.graphql.tracking import (
+        OverDeliveryList,
+        OverdueList,
+        StaleCommitmentList,
+        StaleMemberList,
+        StalenessCounts,
+        WorkstreamProgress,
+    )
+
 DashboardInfo = Info[Context, None]
+# backend/graphql/tracking.py maps commitments, members and workstreams, whose modules
+# import this one: its types are named lazily.
+TRACKING = "backend.graphql.tracking"
 
 
 @strawberry.type(description="How many commitments are at one stage.")
@@ -54,14 +67,18 @@ class Dashboard:
         description="Open commitments (PLEDGED, COMMITTED, IN_DELIVERY) whose end date is "
         "before `asOf`, most overdue first."
     )
-    async def overdue(self, info: DashboardInfo, first: int = 20) -> tracking.OverdueList:
+    async def overdue(
+        self, info: DashboardInfo, first: int = 20
+    ) -> Annotated["OverdueList", strawberry.lazy(TRACKING)]:
         return await tracking.overdue_list(info, self.scope, first)
 
     @strawberry.field(
         description="Open commitments by traffic light: days from their last report (a "
         "delivery, a stage change or the day recorded) to `asOf`."
     )
-    async def staleness(self, info: DashboardInfo) -> tracking.StalenessCounts:
+    async def staleness(
+        self, info: DashboardInfo
+    ) -> Annotated["StalenessCounts", strawberry.lazy(TRACKING)]:
         return await tracking.commitment_staleness(info, self.scope)
 
     @strawberry.field(
@@ -69,14 +86,16 @@ class Dashboard:
     )
     async def stale_commitments(
         self, info: DashboardInfo, colour: Staleness | None = None, first: int = 20
-    ) -> tracking.StaleCommitmentList:
+    ) -> Annotated["StaleCommitmentList", strawberry.lazy(TRACKING)]:
         return await tracking.stale_commitment_list(info, self.scope, colour, first)
 
     @strawberry.field(
         description="ACTIVE members by traffic light: days from their latest report over "
         "their commitments in the coalition (any stage), or from joining, to `asOf`."
     )
-    async def member_staleness(self, info: DashboardInfo) -> tracking.StalenessCounts:
+    async def member_staleness(
+        self, info: DashboardInfo
+    ) -> Annotated["StalenessCounts", strawberry.lazy(TRACKING)]:
         return await tracking.member_staleness(info, self.scope)
 
     @strawberry.field(
@@ -84,7 +103,7 @@ class Dashboard:
     )
     async def stale_members(
         self, info: DashboardInfo, colour: Staleness | None = None, first: int = 20
-    ) -> tracking.StaleMemberList:
+    ) -> Annotated["StaleMemberList", strawberry.lazy(TRACKING)]:
         return await tracking.stale_member_list(info, self.scope, colour, first)
 
     @strawberry.field(
@@ -93,14 +112,16 @@ class Dashboard:
     )
     async def over_delivered(
         self, info: DashboardInfo, first: int = 20
-    ) -> tracking.OverDeliveryList:
+    ) -> Annotated["OverDeliveryList", strawberry.lazy(TRACKING)]:
         return await tracking.over_delivered_list(info, self.scope, first)
 
     @strawberry.field(
         description="Each workstream's reach and money against its target, cumulative up to "
         "`asOf`, with whether it is on track."
     )
-    async def workstream_progress(self, info: DashboardInfo) -> list[tracking.WorkstreamProgress]:
+    async def workstream_progress(
+        self, info: DashboardInfo
+    ) -> list[Annotated["WorkstreamProgress", strawberry.lazy(TRACKING)]]:
         return await tracking.workstream_progress_of(info, self.scope)
 
 
