@@ -15,6 +15,7 @@ from backend.services import coalitions, commitments
 
 if TYPE_CHECKING:
     from backend.graphql.commitments import Commitment, CommitmentFilter
+    from backend.graphql.dashboard import Dashboard
     from backend.graphql.memberships import Membership
     from backend.graphql.organisations import Organisation
 
@@ -144,7 +145,7 @@ class Coalition(relay.Node):
         info: CoalitionInfo,
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
-    ) -> dashboard_types.Dashboard:
+    ) -> Annotated["Dashboard", strawberry.lazy("backend.graphql.dashboard")]:
         assert self.model.id is not None
         return dashboard_types.dashboard_for(
             info.context.actor, coalition_ids=[self.model.id], period_from=from_, period_to=to

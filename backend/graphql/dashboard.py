@@ -3,7 +3,7 @@ coalition's (`portfolio`), computed in SQL by backend.reports for what the viewe
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,15 +11,29 @@ from strawberry.types import Info
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, DomainError, FieldIssue, InvalidInput
-from backend.graphql import errors, money
+from backend.graphql import errors, money, tracking
 from backend.graphql import figures as figure_types
 from backend.graphql.context import Context
 from backend.reports import in_kind, monthly, stages, unconverted
 from backend.reports.figures import Breakdown
 from backend.reports.scope import Scope
+from backend.reports.tracking import Staleness
 from backend.services import access
 
+if TYPE_CHECKING:
+    from backend.graphql.tracking import (
+        OverDeliveryList,
+        OverdueList,
+        StaleCommitmentList,
+        StaleMemberList,
+        StalenessCounts,
+        WorkstreamProgress,
+    )
+
 DashboardInfo = Info[Context, None]
+# backend/graphql/tracking.py maps commitments, members and workstreams, whose modules
+# import this one: its types are named lazily.
+TRACKING = "backend.graphql.tracking"
 
 
 @strawberry.type(description="How many commitments are at one stage.")
@@ -164,6 +178,68 @@ class Dashboard:
         ]
 
     # -- end of money figures and breakdowns ---------------------------------------------
+    # Delivery tracking (backend/graphql/tracking.py): judged on `asOf`, over the
+    # commitments on the books then — the period's start does not apply.
+    @strawberry.field(
+        description="Open commitments (PLEDGED, COMMITTED, IN_DELIVERY) whose end date is "
+        "before `asOf`, most overdue first."
+    )
+    async def overdue(
+        self, info: DashboardInfo, first: int = 20
+    ) -> Annotated["OverdueList", strawberry.lazy(TRACKING)]:
+        return await tracking.overdue_list(info, self.scope, first)
+
+    @strawberry.field(
+        description="Open commitments by traffic light: days from their last report (a "
+        "delivery, a stage change or the day recorded) to `asOf`."
+    )
+    async def staleness(
+        self, info: DashboardInfo
+    ) -> Annotated["StalenessCounts", strawberry.lazy(TRACKING)]:
+        return await tracking.commitment_staleness(info, self.scope)
+
+    @strawberry.field(
+        description="Open commitments of `colour` (default: YELLOW and RED), stalest first."
+    )
+    async def stale_commitments(
+        self, info: DashboardInfo, colour: Staleness | None = None, first: int = 20
+    ) -> Annotated["StaleCommitmentList", strawberry.lazy(TRACKING)]:
+        return await tracking.stale_commitment_list(info, self.scope, colour, first)
+
+    @strawberry.field(
+        description="ACTIVE members by traffic light: days from their latest report over "
+        "their commitments in the coalition (any stage), or from joining, to `asOf`."
+    )
+    async def member_staleness(
+        self, info: DashboardInfo
+    ) -> Annotated["StalenessCounts", strawberry.lazy(TRACKING)]:
+        return await tracking.member_staleness(info, self.scope)
+
+    @strawberry.field(
+        description="ACTIVE members of `colour` (default: YELLOW and RED), stalest first."
+    )
+    async def stale_members(
+        self, info: DashboardInfo, colour: Staleness | None = None, first: int = 20
+    ) -> Annotated["StaleMemberList", strawberry.lazy(TRACKING)]:
+        return await tracking.stale_member_list(info, self.scope, colour, first)
+
+    @strawberry.field(
+        description="Firm commitments delivered beyond their cash amount or an in-kind "
+        "line's quantity, the most over first. Flagged, never capped."
+    )
+    async def over_delivered(
+        self, info: DashboardInfo, first: int = 20
+    ) -> Annotated["OverDeliveryList", strawberry.lazy(TRACKING)]:
+        return await tracking.over_delivered_list(info, self.scope, first)
+
+    @strawberry.field(
+        description="Each workstream's reach and money against its target, cumulative up to "
+        "`asOf`, with whether it is on track."
+    )
+    async def workstream_progress(
+        self, info: DashboardInfo
+    ) -> list[Annotated["WorkstreamProgress", strawberry.lazy(TRACKING)]]:
+        return await tracking.workstream_progress_of(info, self.scope)
 
 
 def scope_for(

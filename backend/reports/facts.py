@@ -218,6 +218,6 @@ def duration(start: Any, end: Any) -> sa.ColumnElement[str]:
     """MULTI_YEAR (365 days or more), UNDER_ONE_YEAR, or UNKNOWN without both dates."""
     return sa.case(
         (sa.or_(start.is_(None), end.is_(None)), Duration.UNKNOWN.value),
-        (DaysBetween(start, end) >= MULTI_YEAR_DAYS, Duration.MULTI_YEAR.value),
+        (DaysBetween(end, start) >= MULTI_YEAR_DAYS, Duration.MULTI_YEAR.value),
         else_=Duration.UNDER_ONE_YEAR.value,
     )

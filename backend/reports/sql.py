@@ -4,6 +4,7 @@ Each construct names its parts in `_traverse_internals`: that is what SQLAlchemy
 cache keys on (without it a statement holding one is compiled anew on every execution).
 """
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -102,30 +103,33 @@ def _even_share(element: EvenShare, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 class DaysBetween(sa.sql.expression.ColumnElement[Any]):
-    """`end` minus `start` in days (two DATE columns); null when either is."""
+    """Whole days from `earlier` to `later` (two dates), negative when `later` is earlier."""
 
     inherit_cache = True
-    _traverse_internals = [
-        ("start", InternalTraversal.dp_clauseelement),
-        ("end", InternalTraversal.dp_clauseelement),
-    ]
     type = sa.Integer()
+    _traverse_internals = [
+        ("later", InternalTraversal.dp_clauseelement),
+        ("earlier", InternalTraversal.dp_clauseelement),
+    ]
 
-    def __init__(self, start: Any, end: Any) -> None:
-        self.start = start
-        self.end = end
+    def __init__(self, later: Any, earlier: Any) -> None:
+        self.later = _date(later)
+        self.earlier = _date(earlier)
 
 
 @compiles(DaysBetween, "postgresql")
 def _days_between_postgresql(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"({compiler.process(element.end, **kw)} - {compiler.process(element.start, **kw)})"
+    later = compiler.process(element.later, **kw)
+    earlier = compiler.process(element.earlier, **kw)
+    return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
 
 
 @compiles(DaysBetween)
 def _days_between_sqlite(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
-    end = compiler.process(element.end, **kw)
-    start = compiler.process(element.start, **kw)
-    return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+    # julianday() of two calendar days differs by a whole number, exact in a double.
+    later = compiler.process(element.later, **kw)
+    earlier = compiler.process(element.earlier, **kw)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 class BeforeDot(sa.sql.expression.ColumnElement[str]):
@@ -230,3 +234,93 @@ def _month_index_sqlite(element: MonthIndex, compiler: SQLCompiler, **kw: Any) -
         f"(CAST(strftime('%Y', {day}) AS INTEGER) * 12"
         f" + CAST(strftime('%m', {day}) AS INTEGER) - 1)"
     )
+    # julianday() of two calendar days differs by a whole number, exact in a double.
+    later = compiler.process(element.later, **kw)
+    earlier = compiler.process(element.earlier, **kw)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+class Latest(sa.sql.expression.ColumnElement[Any]):
+    """The latest of some days, ignoring nulls; the first must never be null."""
+
+    inherit_cache = True
+    type = sa.Date()
+    _traverse_internals = [("days", InternalTraversal.dp_clauseelement_list)]
+
+    def __init__(self, first: Any, *others: Any) -> None:
+        self.days = [_date(day) for day in (first, *others)]
+
+
+@compiles(Latest, "postgresql")
+def _latest_postgresql(element: Latest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({', '.join(compiler.process(day, **kw) for day in element.days)})"
+
+
+@compiles(Latest)
+def _latest_sqlite(element: Latest, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's max(a, b) is NULL when either is; PostgreSQL's GREATEST skips nulls. Standing
+    # in the first (never null) for a null one gives GREATEST's answer.
+    first, *others = (compiler.process(day, **kw) for day in element.days)
+    if not others:
+        return first  # max() of one argument would be SQLite's aggregate
+    return f"max({', '.join([first, *(f'coalesce({day}, {first})' for day in others)])})"
+
+
+class InMoneyUnits(sa.sql.expression.ColumnElement[Any]):
+    """A whole number as a Money column holds it on this database, so the two compare
+    exactly: itself on PostgreSQL (NUMERIC), times 10^4 on SQLite (a count of 10^-4)."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+    _traverse_internals = [("whole", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, whole: Any) -> None:
+        self.whole = whole
+
+
+@compiles(InMoneyUnits, "postgresql")
+def _in_money_units_postgresql(element: InMoneyUnits, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.whole, **kw)})"
+
+
+@compiles(InMoneyUnits)
+def _in_money_units_sqlite(element: InMoneyUnits, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(({compiler.process(element.whole, **kw)}) * {10**MONEY_SCALE})"
+
+
+class Ratio(sa.sql.expression.ColumnElement[Any]):
+    """`part / whole` of two figures of the same kind, to sort by (null when whole is 0);
+    the exact ratio shown is worked out from the figures themselves."""
+
+    inherit_cache = True
+    type = sa.Float()
+    _traverse_internals = [
+        ("part", InternalTraversal.dp_clauseelement),
+        ("whole", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, part: Any, whole: Any) -> None:
+        self.part = part
+        self.whole = whole
+
+
+@compiles(Ratio, "postgresql")
+def _ratio_postgresql(element: Ratio, compiler: SQLCompiler, **kw: Any) -> str:
+    part = compiler.process(element.part, **kw)
+    whole = compiler.process(element.whole, **kw)
+    return f"(CAST({part} AS NUMERIC) / NULLIF({whole}, 0))"
+
+
+@compiles(Ratio)
+def _ratio_sqlite(element: Ratio, compiler: SQLCompiler, **kw: Any) -> str:
+    # Money and quantities are integers of the same scale here: their ratio is the figures'.
+    part = compiler.process(element.part, **kw)
+    whole = compiler.process(element.whole, **kw)
+    return f"(CAST({part} AS REAL) / NULLIF({whole}, 0))"
+
+
+def _date(day: Any) -> Any:
+    """A column or expression as it is; a Python date as a bound DATE parameter."""
+    if isinstance(day, dt.date):
+        return sa.literal(day, sa.Date())
+    return day

@@ -32,11 +32,13 @@ ANSWERED_BY_RESOLVERS = {
     "AuditTrail",
     "ApiTokens",
     "WallScreenCoalitions",
-    # The dashboard's figures are SQL aggregates already (backend/reports).
+    # The dashboard's figures and delivery tracking are SQL aggregates already
+    # (backend/reports).
     "CoalitionDashboard",
     "CoalitionBreakdowns",
     "PortfolioDashboard",
     "PortfolioBreakdowns",
+    "DeliveryTracking",
 }
 COMPILED = {
     "CoalitionPage",
