@@ -26,6 +26,7 @@ from backend.errors import DomainError, InvalidInput
 from backend.graphql import read_cache
 from backend.graphql.schema import schema as graphql_schema
 from backend.graphql.trusted_documents import TrustedDocuments
+from backend.services import repin
 from backend.services import tokens as token_service
 
 T = TypeVar("T")
@@ -320,3 +321,48 @@ def revoke_token(
         typer.echo(f"{token.prefix} ({token.name}) was already revoked at {when}.")
     else:
         typer.echo(f"Revoked {token.prefix} ({token.name}, {token.role.value}) at {when}.")
+
+
+# `coalition-hub fx repin`: rates pinned on rows recorded before a usable rate existed.
+@rates.command("repin")
+def repin_rates(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be pinned; write nothing.")
+    ] = False,
+) -> None:
+    """Pin USD rates on money rows still unconverted (commitments, valued in-kind lines,
+    cash deliveries) for which a usable rate has been published since: the rate of the
+    row's day, or the nearest earlier one within HUB_FX_RATE_WINDOW_DAYS. Rows already
+    pinned never change. One transaction; every row changed gets an audit record."""
+    settings = Settings()
+
+    async def work(session_factory: db.SessionFactory) -> repin.Repinned:
+        async with session_factory() as session:
+            done = await repin.repin(session, SYSTEM, window_days=settings.fx_rate_window_days)
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+        if done.changed and not dry_run:
+            await read_cache.invalidate_shared(settings)
+        return done
+
+    done = _run(work)
+    verb = "would pin" if dry_run else "pinned"
+    left = done.still_unconverted
+    typer.echo(f"Rates within {settings.fx_rate_window_days} days of each row's day:")
+    for label, count, kind in (
+        ("commitments", done.commitments, "commitments"),
+        ("in-kind lines", done.in_kind_lines, "in_kind_lines"),
+        ("deliveries", done.deliveries, "deliveries"),
+    ):
+        typer.echo(f"  {label:<19}{count:>8} {verb}, {left.get(kind, 0)} still unconverted")
+    valued = "would be valued" if dry_run else "valued"
+    typer.echo(
+        f"  {'in-kind deliveries':<19}{done.in_kind_deliveries:>8} {valued} "
+        "(their line has a USD value now)"
+    )
+    if done.missing_currencies:
+        typer.echo(f"No usable rate yet for: {', '.join(done.missing_currencies)}.")
+    if dry_run:
+        typer.echo("Dry run: nothing written.")
