@@ -168,9 +168,27 @@ def seed_demo(
         typer.Option(
             min=1,
             help="Multiply organisations, commitments, deliveries and activities "
-            "(1: about 40 organisations and 160 commitments; 100: tens of thousands).",
+            "(1: 44 organisations and 160 commitments; 625: 100,000 commitments).",
         ),
     ] = 1,
+    deliveries_per_commitment: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Split delivery tranches until there are at least this many deliveries per "
+            "commitment on average (the same amounts delivered); the demo's own is about 0.8.",
+        ),
+    ] = None,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--services",
+            help="Write the rows in bulk (SQLAlchemy Core, no audit record or feed event per "
+            f"row) or through the services, one call each; default: in bulk above scale "
+            f"{demo.BULK_ABOVE_SCALE}.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fill the database with a fictional coalition and movement to explore.
 
@@ -178,16 +196,24 @@ def seed_demo(
     Every run prints fresh tokens (a secretariat admin and a partner editor) to try writes
     in GraphiQL, since a token's secret is shown only once.
     """
+    settings = Settings()
 
     async def work(session_factory: db.SessionFactory) -> tuple[demo.Seeded, demo.DemoTokens]:
         try:
             with demo.bar() as bar:
-                seeded = await demo.seed(session_factory, scale=scale, progress=bar)
+                seeded = await demo.seed(
+                    session_factory,
+                    scale=scale,
+                    progress=bar,
+                    deliveries_per_commitment=deliveries_per_commitment,
+                    bulk=bulk,
+                    rate_window_days=settings.fx_rate_window_days,
+                )
         finally:
             # Written outside any server (in batches, so even a seed that failed half-way
             # changed what readers see): servers sharing a Redis read cache drop what they
             # cached before. A server's memory cache is out of this process's reach.
-            await read_cache.invalidate_shared(Settings())
+            await read_cache.invalidate_shared(settings)
         return seeded, await demo.issue_tokens(session_factory)
 
     started = time.perf_counter()

@@ -8,7 +8,6 @@ a partner actor of that organisation does, as its staff would through the API.
 import datetime as dt
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +16,9 @@ from sqlmodel import col
 from backend import models
 from backend.actors import SYSTEM, Actor
 from backend.db import SessionFactory
-from backend.demo import catalogue, records
+from backend.demo import bulk, catalogue, records
 from backend.demo import plan as planning
+from backend.demo.progress import Progress
 from backend.services import (
     activities,
     coalitions,
@@ -35,14 +35,11 @@ SLUG = catalogue.LEARNING
 # Service calls per transaction: large enough that COMMIT costs little, small enough that
 # a long seed holds no lock for long.
 BATCH = 250
+# Larger scales are written in bulk (backend/demo/bulk.py): the services take about 20 ms
+# per commitment with its deliveries, hours for a hundred thousand.
+BULK_ABOVE_SCALE = 10
 TOKEN_LIFETIME = dt.timedelta(days=30)
 Stage = models.Stage
-
-
-class Progress(Protocol):
-    def begin(self, total: int) -> None: ...
-
-    def advance(self, phase: str, steps: int = 1) -> None: ...
 
 
 class _Quiet:
@@ -78,18 +75,31 @@ async def seed(
     scale: int = 1,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    deliveries_per_commitment: float | None = None,
+    bulk: bool | None = None,
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
 ) -> Seeded:
-    """Create the demo once; a second run finds the learning coalition by slug and stops."""
+    """Create the demo once; a second run finds the learning coalition by slug and stops.
+
+    `bulk` writes the rows with SQLAlchemy Core in batches (`backend/demo/bulk.py`)
+    instead of one service call each; None: in bulk above BULK_ABOVE_SCALE."""
     if scale < 1:
         raise ValueError("scale must be at least 1")
+    if deliveries_per_commitment is not None and deliveries_per_commitment < 0:
+        raise ValueError("deliveries per commitment cannot be negative")
     async with session_factory() as session:
         if await coalitions.find(session, SYSTEM, slug=SLUG) is not None:
             return Seeded(created=False)
-    plan = planning.build(scale=scale, today=today or dt.date.today())
+    plan = planning.build(
+        scale=scale,
+        today=today or dt.date.today(),
+        deliveries_per_commitment=deliveries_per_commitment,
+    )
     progress = progress or _Quiet()
     progress.begin(plan.steps)
     async with _Batches(session_factory, progress) as batches:
         ids = await _coalitions(batches, plan)
+        ids.rate_window_days = rate_window_days
         for rate in plan.rates:
             await fx.publish_rate(
                 batches.session,
@@ -100,17 +110,11 @@ async def seed(
                 source=catalogue.RATE_SOURCE,
             )
             await batches.done("Exchange rates")
-        for planned in plan.organisations:
-            if planned.key not in ids.organisations:
-                await _register(batches, ids, planned)
-        for membership in plan.memberships:
-            await _admit(batches, ids, membership)
-        for commitment in plan.commitments:
-            await _commitment(batches, ids, commitment)
-        for activity in plan.activities:
-            await _activity(batches, ids, activity)
-        for membership in plan.memberships:
-            await _leave(batches, ids, membership)
+        if bulk if bulk is not None else scale > BULK_ABOVE_SCALE:
+            await batches.commit()
+            await _bulk(batches, ids, plan)
+        else:
+            await _through_services(batches, ids, plan)
         progress.advance("Done", 0)
     return Seeded(
         created=True,
@@ -120,6 +124,33 @@ async def seed(
         deliveries=plan.deliveries,
         activities=len(plan.activities),
     )
+
+
+async def _through_services(batches: "_Batches", ids: "_Ids", plan: records.Plan) -> None:
+    for planned in plan.organisations:
+        if planned.key not in ids.organisations:
+            await _register(batches, ids, planned)
+    for membership in plan.memberships:
+        await _admit(batches, ids, membership)
+    for commitment in plan.commitments:
+        await _commitment(batches, ids, commitment)
+    for activity in plan.activities:
+        await _activity(batches, ids, activity)
+    for membership in plan.memberships:
+        await _leave(batches, ids, membership)
+
+
+async def _bulk(batches: "_Batches", ids: "_Ids", plan: records.Plan) -> None:
+    writer = bulk.Writer(
+        batches.session,
+        plan,
+        organisations=ids.organisations,
+        coalitions=ids.coalitions,
+        workstreams=ids.workstreams,
+        rate_window_days=ids.rate_window_days,
+        progress=batches.progress,
+    )
+    await writer.write()
 
 
 async def issue_tokens(session_factory: SessionFactory) -> DemoTokens:
@@ -201,6 +232,9 @@ class _Ids:
     # coalitions and workstreams referenced lets the services' `session.get` find them
     # there instead of asking the database again for every commitment.
     kept: list[object] = field(default_factory=list)
+    # Ids of the commitments seeded so far, in plan order (pass-through links name them).
+    commitments: list[int] = field(default_factory=list)
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS
 
     def partner(self, key: str) -> Actor:
         """A member of the organisation's staff, acting through the API."""
@@ -304,15 +338,22 @@ async def _commitment(batches: _Batches, ids: _Ids, planned: records.PlannedComm
     workstream_id = None
     if planned.workstream is not None:
         workstream_id = ids.workstreams[(planned.coalition, planned.workstream)]
+    funded_through_id = None
+    if planned.funded_through is not None:
+        funded_through_id = ids.commitments[planned.funded_through]
     draft = CommitmentDraft(
         coalition_id=coalition_id,
         organisation_id=ids.organisations[planned.organisation],
         workstream_id=workstream_id,
+        funded_through_id=funded_through_id,
         **planned.terms,
     )
-    commitment = await commitments.pledge(session, SYSTEM, draft=draft)
+    window = ids.rate_window_days
+    commitment = await commitments.pledge(session, SYSTEM, draft=draft, rate_window_days=window)
     commitment_id = commitment.id
     assert commitment_id is not None
+    ids.commitments.append(commitment_id)
+    await _recorded(session, commitment, planned, window)
     if planned.reached is not Stage.PLEDGED:
         commitment = await commitments.advance(
             session,
@@ -351,7 +392,46 @@ async def _commitment(batches: _Batches, ids: _Ids, planned: records.PlannedComm
             version=commitment.version,
             reason=planned.reason or "",
         )
+    # The services stamp every move with the seeding's clock; the plan's history says when.
+    commitment.last_progress_at = planned.last_progress_at
+    commitment.updated_at = planned.updated_at
     await batches.done("Commitments")
+
+
+async def _recorded(
+    session: AsyncSession,
+    commitment: models.Commitment,
+    planned: records.PlannedCommitment,
+    window_days: int,
+) -> None:
+    """Dated when the plan recorded it, as a commitment brought over from earlier records
+    would be. Money valued on the day recorded (no value date: in-kind only) is pinned
+    again at that day's rate, exactly as if it had been pledged then."""
+    commitment.created_at = planned.recorded_at
+    if commitment.announced_at is not None:
+        commitment.announced_at = planned.recorded_at
+    if commitment.value_date is not None:
+        return
+    on = commitments.valued_on(commitment)
+    await fx.pin(
+        session,
+        commitment,
+        amount="amount",
+        amount_usd="amount_usd",
+        on=on,
+        window_days=window_days,
+    )
+    assert commitment.id is not None
+    for line in await commitments.in_kind_lines(session, commitment_ids=[commitment.id]):
+        await fx.pin(
+            session,
+            line,
+            amount="fair_value",
+            amount_usd="fair_value_usd",
+            currency="fair_value_currency",
+            on=on,
+            window_days=window_days,
+        )
 
 
 async def _delivery(
@@ -374,6 +454,7 @@ async def _delivery(
             ids.organisations[delivery.receiver] if delivery.receiver else None
         ),
         beneficiaries=delivery.beneficiaries,
+        beneficiary_share=delivery.beneficiary_share,
         evidence_url=delivery.evidence_url,
         note=delivery.note,
     )
@@ -382,6 +463,7 @@ async def _delivery(
         ids.partner(planned.organisation),
         commitment_id=commitment.id,
         draft=draft,
+        rate_window_days=ids.rate_window_days,
     )
     assert reported.id is not None
     reviewer = SYSTEM

@@ -71,12 +71,9 @@ def check_reason(reason: str) -> None:
     checks.done()
 
 
-async def check(
-    session: AsyncSession, draft: CommitmentDraft, *, commitment_id: int | None = None
-) -> None:
-    """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent.
-
-    `commitment_id` is the commitment being revised, if it is not a new pledge."""
+def check_terms(draft: CommitmentDraft) -> None:
+    """The checks that need no database: every problem with the draft's own fields at once
+    (InvalidInput)."""
     checks = Checks()
     checks.text("title", draft.title, required=True)
     checks.text("description", draft.description, limit=LONG_TEXT)
@@ -86,6 +83,15 @@ async def check(
     checks.sectors("sectors", draft.sectors)
     checks.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
     checks.done()
+
+
+async def check(
+    session: AsyncSession, draft: CommitmentDraft, *, commitment_id: int | None = None
+) -> None:
+    """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent.
+
+    `commitment_id` is the commitment being revised, if it is not a new pledge."""
+    check_terms(draft)
     if await session.get(models.Organisation, draft.organisation_id) is None:
         raise NotFound("No organisation with this id.")
     if draft.workstream_id is not None:
