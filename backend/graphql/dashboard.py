@@ -2,6 +2,7 @@
 coalition's (`portfolio`), computed in SQL by backend.reports for what the viewer may see."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
@@ -10,9 +11,11 @@ from strawberry.types import Info
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, DomainError, FieldIssue, InvalidInput
-from backend.graphql import errors
+from backend.graphql import errors, money
+from backend.graphql import figures as figure_types
 from backend.graphql.context import Context
-from backend.reports import stages
+from backend.reports import in_kind, monthly, stages, unconverted
+from backend.reports.figures import Breakdown
 from backend.reports.scope import Scope
 from backend.services import access
 
@@ -46,6 +49,121 @@ class Dashboard:
         async with info.context.reading() as session:
             counts = await stages.counts_by_stage(session, self.scope)
         return [StageCount(stage=stage, count=count) for stage, count in counts.items()]
+
+    # -- Money figures and breakdowns (backend/graphql/figures.py, backend/reports) --------
+    # Figure sets selected together load as one SQL statement (FigureBatch).
+    figure_batch: strawberry.Private[figure_types.FigureBatch | None] = None
+
+    def _figures(self, info: DashboardInfo) -> figure_types.FigureBatch:
+        if self.figure_batch is None:
+            self.figure_batch = figure_types.FigureBatch(self.scope, info.context.reading)
+        return self.figure_batch
+
+    @strawberry.field(description="Every counted commitment's figures together.")
+    async def totals(self, info: DashboardInfo) -> figure_types.Figures:
+        return figure_types.Figures.of(await self._figures(info).one(Breakdown.TOTAL))
+
+    @strawberry.field(
+        description="Commitments whose cash passes through another counted commitment "
+        "(`fundedThrough`): counted here, their cash only at the channel."
+    )
+    async def pass_through(self, info: DashboardInfo) -> figure_types.PassThrough:
+        total = await self._figures(info).one(Breakdown.TOTAL)
+        return figure_types.PassThrough(
+            count=total.pass_through_count, amount_usd=money.amount(total.pass_through_usd)
+        )
+
+    @strawberry.field(
+        description="Private-sector organisations' (IATI types 70-73) share of committed "
+        "cash, four places; null when nothing is committed."
+    )
+    async def private_sector_share(self, info: DashboardInfo) -> Decimal | None:
+        return await self._figures(info).private_sector_share()
+
+    @strawberry.field(description="By workstream; the null key holds commitments with none.")
+    async def by_workstream(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.WORKSTREAM)
+
+    @strawberry.field(description="By IATI organisation type of the committing organisation.")
+    async def by_organisation_type(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.ORGANISATION_TYPE)
+
+    @strawberry.field(description="By target country, split evenly over each one's countries.")
+    async def by_country(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.COUNTRY)
+
+    @strawberry.field(description="By SDG goal, carrying the shares of its targets.")
+    async def by_sdg_goal(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.SDG_GOAL)
+
+    @strawberry.field(description="By SDG target, split evenly over each one's targets.")
+    async def by_sdg_target(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.SDG_TARGET)
+
+    @strawberry.field(description="By IATI earmarking category (1-4) of the cash part.")
+    async def by_earmarking(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.EARMARKING)
+
+    @strawberry.field(
+        description="MULTI_YEAR (end date 365 days or more after the start), UNDER_ONE_YEAR, "
+        "or UNKNOWN (a date missing)."
+    )
+    async def by_duration(self, info: DashboardInfo) -> list[figure_types.BreakdownRow]:
+        return await self._figures(info).breakdown(Breakdown.DURATION)
+
+    @strawberry.field(
+        description="Organisations ranked by committed USD (cash plus in-kind value), ties by "
+        "name; only those with figures you may see. `first`: at most 100."
+    )
+    async def top_partners(
+        self, info: DashboardInfo, first: int = 10
+    ) -> list[figure_types.PartnerRank]:
+        return await self._figures(info).partners(first)
+
+    @strawberry.field(description="In-kind help by category, with quantities per unit.")
+    async def by_in_kind_category(
+        self, info: DashboardInfo
+    ) -> list[figure_types.InKindCategoryRow]:
+        async with info.context.reading() as session:
+            rows = await in_kind.by_category(session, self.scope)
+        return [figure_types.InKindCategoryRow.of(row) for row in rows]
+
+    @strawberry.field(
+        description="Figures per calendar month: commitments by value date, deliveries by "
+        "day; every month from the first to the last with figures (or the period's bounds) "
+        "is listed, zeros included."
+    )
+    async def monthly(self, info: DashboardInfo) -> list[figure_types.MonthFigures]:
+        async with info.context.reading() as session:
+            rows = await monthly.monthly(session, self.scope)
+        return [figure_types.MonthFigures.of(row) for row in rows]
+
+    @strawberry.field(
+        description="Money left out of every USD figure because no rate was known, latest "
+        "first (`first`: at most 100). Amounts confidential to you are not listed."
+    )
+    async def unconverted(
+        self, info: DashboardInfo, first: int = 100
+    ) -> list[figure_types.UnconvertedAmount]:
+        figure_types.check_first(first)
+        async with info.context.reading() as session:
+            rows = await unconverted.listed(session, self.scope, first=first)
+        return [figure_types.UnconvertedAmount.of(row) for row in rows]
+
+    @strawberry.field(description="Unconverted money summed per kind of row and currency.")
+    async def unconverted_by_currency(
+        self, info: DashboardInfo
+    ) -> list[figure_types.UnconvertedSum]:
+        async with info.context.reading() as session:
+            sums = await unconverted.by_currency(session, self.scope)
+        return [
+            figure_types.UnconvertedSum(
+                kind=row.kind, currency=row.currency, amount=money.amount(row.amount), rows=row.rows
+            )
+            for row in sums
+        ]
+
+    # -- end of money figures and breakdowns ---------------------------------------------
 
 
 def scope_for(

@@ -156,6 +156,10 @@ EXPECTED = {
         "AuditTrail": "ok",
         "ApiTokens": "ok",
     },
+    "dashboard.graphql": {
+        "CoalitionDashboard": "ok",
+        "PortfolioDashboard": "ok",
+    },
 }
 
 
@@ -261,6 +265,8 @@ async def given_a_portal(session: Any) -> dict[str, tuple[str, dict[str, Any]]]:
         }}),
         "AuditTrail": ("secretariat", {"entityId": gid(committed)}),
         "ApiTokens": ("secretariat", {"organisationId": gid(partner)}),
+        "CoalitionDashboard": ("partner", {"slug": coalition.slug, "to": today}),
+        "PortfolioDashboard": ("secretariat", {}),
     }  # fmt: skip
     return {name: (tokens[who], variables) for name, (who, variables) in calls.items()}
 

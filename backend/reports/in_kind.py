@@ -1,0 +1,151 @@
+"""In-kind help by category: lines, values in USD, and quantities per unit (never summed
+across units), from one statement.
+
+Quantities and values count only commitments whose figures the reader may add up (a
+withheld commitment is counted, nothing more); deliveries count when REPORTED or CONFIRMED
+in the period. Pass-through links move cash only, so in-kind lines always count here.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import models
+from backend.reports import facts
+from backend.reports.scope import Scope
+from backend.reports.sql import Units, from_units
+
+COUNTS = ("lines", "commitments", "withheld")
+FIGURES = (
+    "pledged_quantity",
+    "committed_quantity",
+    "delivered_quantity",
+    "pledged_usd",
+    "committed_usd",
+    "delivered_usd",
+)
+
+
+@dataclass(frozen=True)
+class Quantities:
+    unit: str
+    pledged: Decimal
+    committed: Decimal
+    delivered: Decimal
+
+
+@dataclass(frozen=True)
+class Category:
+    category: models.InKindCategory
+    lines: int
+    commitments: int
+    withheld: int
+    pledged_usd: Decimal
+    committed_usd: Decimal
+    delivered_usd: Decimal
+    # By unit, in unit order.
+    quantities: list[Quantities]
+
+
+def _branches(scope: Scope) -> list[sa.Select[Any]]:
+    """Lines and deliveries, each by (category, unit) and by category (unit NULL)."""
+    rows = facts.counted(scope)
+    line = facts.in_kind_lines()
+    delivery = facts.deliveries()
+    shown = rows.c.shown
+    pledged = sa.and_(shown, rows.c.stage == models.Stage.PLEDGED)
+    firm = sa.and_(shown, facts.firm(rows.c.stage))
+    zero = sa.literal(0, sa.BigInteger())
+
+    def units(condition: Any, figure: Any) -> Any:
+        return sa.func.sum(Units(sa.case((condition, figure))))
+
+    def withheld() -> Any:
+        return sa.func.count(sa.distinct(sa.case((sa.not_(shown), rows.c.id))))
+
+    branches = []
+    for by_unit in (True, False):
+        unit = line.c.unit if by_unit else sa.cast(sa.null(), sa.String())
+        keys = [line.c.category, line.c.unit] if by_unit else [line.c.category]
+        branches.append(
+            sa.select(
+                line.c.category.label("category"),
+                unit.label("unit"),
+                sa.func.count().label("lines"),
+                sa.func.count(sa.distinct(rows.c.id)).label("commitments"),
+                withheld().label("withheld"),
+                units(pledged, line.c.quantity).label("pledged_quantity"),
+                units(firm, line.c.quantity).label("committed_quantity"),
+                zero.label("delivered_quantity"),
+                units(pledged, line.c.fair_value_usd).label("pledged_usd"),
+                units(firm, line.c.fair_value_usd).label("committed_usd"),
+                zero.label("delivered_usd"),
+            )
+            .select_from(line.join(rows, rows.c.id == line.c.commitment_id))
+            .group_by(*keys)
+        )
+        branches.append(
+            sa.select(
+                line.c.category,
+                unit,
+                zero,
+                zero,
+                zero,
+                zero,
+                zero,
+                units(shown, delivery.c.quantity),
+                zero,
+                zero,
+                units(shown, delivery.c.in_kind_value_usd),
+            )
+            .select_from(
+                delivery.join(line, line.c.id == delivery.c.in_kind_line_id).join(
+                    rows, rows.c.id == delivery.c.commitment_id
+                )
+            )
+            .where(
+                delivery.c.status != models.DeliveryStatus.DISPUTED,
+                facts.delivered_in_period(scope, delivery),
+            )
+            .group_by(*keys)
+        )
+    return branches
+
+
+async def by_category(session: AsyncSession, scope: Scope) -> list[Category]:
+    found = sa.union_all(*_branches(scope)).subquery("found")
+    statement = sa.select(
+        found.c.category,
+        found.c.unit,
+        *(sa.func.sum(found.c[name]).label(name) for name in (*COUNTS, *FIGURES)),
+    ).group_by(found.c.category, found.c.unit)
+    categories: dict[str, dict[str, Any]] = {}
+    quantities: dict[str, list[Quantities]] = {}
+    for row in await session.execute(statement):
+        if row.unit is None:
+            categories[row.category] = row._asdict()
+            continue
+        quantities.setdefault(row.category, []).append(
+            Quantities(
+                unit=row.unit,
+                pledged=from_units(row.pledged_quantity),
+                committed=from_units(row.committed_quantity),
+                delivered=from_units(row.delivered_quantity),
+            )
+        )
+    return [
+        Category(
+            category=models.InKindCategory(category),
+            lines=int(row["lines"]),
+            commitments=int(row["commitments"]),
+            withheld=int(row["withheld"]),
+            pledged_usd=from_units(row["pledged_usd"]),
+            committed_usd=from_units(row["committed_usd"]),
+            delivered_usd=from_units(row["delivered_usd"]),
+            quantities=sorted(quantities.get(category, []), key=lambda q: q.unit),
+        )
+        for category, row in sorted(categories.items())
+    ]
