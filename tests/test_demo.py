@@ -359,3 +359,20 @@ async def test_bulk_seeding_writes_the_rows_the_services_write(
     bulk_record = next(row for row in audit if row.action == "demo.seeded_in_bulk")
     assert bulk_record.after["commitments"] == len(written["commitments"])
     assert {row.subject_type for row in feed} <= {"Coalition", "Workstream", "Organisation"}
+
+
+async def test_seeding_leaves_the_planner_statistics_of_what_it_wrote(session_factory, session):
+    await demo.seed(session_factory)
+
+    rows = await session.scalar(sa.select(sa.func.count()).select_from(models.Delivery))
+    if session.bind.dialect.name == "postgresql":
+        planned = await session.scalar(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'deliveries'")
+        )
+    else:
+        stat = await session.scalar(
+            sa.text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'deliveries' LIMIT 1")
+        )
+        planned = int(stat.split()[0])
+    assert rows > 100
+    assert planned == rows
