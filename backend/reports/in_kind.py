@@ -128,6 +128,9 @@ async def by_category(session: AsyncSession, scope: Scope) -> list[Category]:
         if row.unit is None:
             categories[row.category] = row._asdict()
             continue
+        if row.commitments == row.withheld:
+            # Only withheld lines in this unit: nothing of them may show, not even the unit.
+            continue
         quantities.setdefault(row.category, []).append(
             Quantities(
                 unit=row.unit,
