@@ -47,21 +47,33 @@ from _common import (
     serve_hub,
     wait_until_ready,
 )
-from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, parse, print_ast
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    parse,
+    print_ast,
+)
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend import db, demo, migrations
 from backend.config import Environment, Settings
 from backend.main import create_app
 
-# The dashboard's trusted document, sent whole with an operationName as the secretariat's
-# and the partners' pages send it (partners may send nothing else in production).
-DASHBOARD = (ROOT / "schema/operations/dashboard.graphql").read_text()
+# The dashboard's trusted documents, each sent whole with an operationName as the
+# secretariat's and the partners' pages send them (partners may send nothing else in
+# production): the figures (r-figures) and, when it is in this build, delivery tracking
+# (overdue, staleness, over-delivery, workstream progress).
+OPERATIONS = ROOT / "schema/operations"
+DASHBOARD = (OPERATIONS / "dashboard.graphql").read_text()
+TRACKING = OPERATIONS / "delivery_tracking.graphql"
 BASELINE = f'{{ coalition(slug: "{COALITION_SLUG}") {{ name }} }}'
 
 
-def operation(name: str, variables: dict[str, Any]) -> dict[str, Any]:
-    return {"query": DASHBOARD, "operationName": name, "variables": variables}
+def operation(document: str, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    return {"query": document, "operationName": name, "variables": variables}
 
 
 @dataclass(frozen=True)
@@ -71,20 +83,41 @@ class Case:
     body: dict[str, Any]
 
 
-CASES = [
-    Case("baseline { coalition(slug) { name } }", "secretariat", {"query": BASELINE}),
-    Case(
-        "coalition dashboard, secretariat",
-        "secretariat",
-        operation("CoalitionDashboard", {"slug": COALITION_SLUG}),
-    ),
-    Case(
-        "coalition dashboard, partner",
-        "partner",
-        operation("CoalitionDashboard", {"slug": COALITION_SLUG}),
-    ),
-    Case("portfolio, secretariat", "secretariat", operation("PortfolioDashboard", {})),
-]
+def _cases() -> list[Case]:
+    """The baseline first, then each dashboard query as the secretariat and a partner."""
+    coalition = {"slug": COALITION_SLUG}
+    cases = [
+        Case("baseline { coalition(slug) { name } }", "secretariat", {"query": BASELINE}),
+        Case(
+            "coalition dashboard, secretariat",
+            "secretariat",
+            operation(DASHBOARD, "CoalitionDashboard", coalition),
+        ),
+        Case(
+            "coalition dashboard, partner",
+            "partner",
+            operation(DASHBOARD, "CoalitionDashboard", coalition),
+        ),
+        Case(
+            "portfolio, secretariat",
+            "secretariat",
+            operation(DASHBOARD, "PortfolioDashboard", {}),
+        ),
+    ]
+    if TRACKING.exists() and "query DeliveryTracking" in TRACKING.read_text():
+        tracking = TRACKING.read_text()
+        cases += [
+            Case(
+                f"delivery tracking, {reader}",
+                reader,
+                operation(tracking, "DeliveryTracking", coalition),
+            )
+            for reader in ("secretariat", "partner")
+        ]
+    return cases
+
+
+CASES = _cases()
 
 
 def _arguments() -> argparse.Namespace:
@@ -173,35 +206,69 @@ class StatementTimer:
 
 
 def _parts() -> list[tuple[str, str]]:
-    """Each top-level field of the dashboard's DashboardFigures fragment, as a document of
-    its own for one coalition (with the fragments it spreads)."""
-    document: DocumentNode = parse(DASHBOARD)
-    fragments = {
-        node.name.value: node
-        for node in document.definitions
-        if isinstance(node, FragmentDefinitionNode)
-    }
-
-    def spread(node: Any, found: set[str]) -> set[str]:
-        for child in node.selection_set.selections if node.selection_set else []:
-            if child.kind == "fragment_spread":
-                if child.name.value not in found:
-                    found.add(child.name.value)
-                    spread(fragments[child.name.value], found)
-            else:
-                spread(child, found)
-        return found
-
+    """Each field the dashboard's documents select on `Coalition.dashboard`, as a document
+    of its own for one coalition (with the fragments it spreads)."""
     parts = []
-    for selection in fragments["DashboardFigures"].selection_set.selections:
-        assert isinstance(selection, FieldNode)
-        used = "\n".join(print_ast(fragments[name]) for name in sorted(spread(selection, set())))
-        query = (
-            f'query {{ coalition(slug: "{COALITION_SLUG}") {{ dashboard {{ '
-            f"{print_ast(selection)} }} }} }}\n{used}"
-        )
-        parts.append((selection.name.value, query))
+    documents = [DASHBOARD] + ([TRACKING.read_text()] if TRACKING.exists() else [])
+    for text in documents:
+        document: DocumentNode = parse(text)
+        fragments = {
+            node.name.value: node
+            for node in document.definitions
+            if isinstance(node, FragmentDefinitionNode)
+        }
+        for selection in _dashboard_fields(document, fragments):
+            used = _spread(selection, fragments, set())
+            spread = "\n".join(print_ast(fragments[name]) for name in sorted(used))
+            query = (
+                f'query {{ coalition(slug: "{COALITION_SLUG}") {{ dashboard {{ '
+                f"{print_ast(selection)} }} }} }}\n{spread}"
+            )
+            name = selection.name.value
+            if name not in {part for part, _ in parts}:
+                parts.append((name, query))
     return parts
+
+
+def _dashboard_fields(document: DocumentNode, fragments: dict[str, Any]) -> list[FieldNode]:
+    """The fields selected on the first `dashboard` field of the document's first
+    operation, with fragment spreads expanded."""
+    operation = next(
+        node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+    )
+
+    def find(node: Any) -> Any:
+        for child in node.selection_set.selections if node.selection_set else []:
+            if isinstance(child, FieldNode):
+                if child.name.value == "dashboard":
+                    return child
+                found = find(child)
+                if found is not None:
+                    return found
+        return None
+
+    def expand(node: Any) -> list[FieldNode]:
+        fields: list[FieldNode] = []
+        for child in node.selection_set.selections:
+            if isinstance(child, FieldNode):
+                fields.append(child)
+            elif isinstance(child, FragmentSpreadNode):
+                fields += expand(fragments[child.name.value])
+        return fields
+
+    dashboard = find(operation)
+    return expand(dashboard) if dashboard is not None else []
+
+
+def _spread(node: Any, fragments: dict[str, Any], found: set[str]) -> set[str]:
+    for child in node.selection_set.selections if node.selection_set else []:
+        if isinstance(child, FragmentSpreadNode):
+            if child.name.value not in found:
+                found.add(child.name.value)
+                _spread(fragments[child.name.value], fragments, found)
+        else:
+            _spread(child, fragments, found)
+    return found
 
 
 async def _profile(
