@@ -8,6 +8,7 @@ every rule and audit record applies; they read the database URL from Settings on
 import asyncio
 import datetime as dt
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,14 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend import db, demo, migrations, models
+from backend import imports as csv_imports
 from backend.actors import SYSTEM
 from backend.config import Settings
 from backend.errors import DomainError, InvalidInput
 from backend.graphql import read_cache
 from backend.graphql.schema import schema as graphql_schema
 from backend.graphql.trusted_documents import TrustedDocuments
+from backend.reports import csv_exports, filters, iati
 from backend.services import repin
 from backend.services import tokens as token_service
+from backend.web import exports as web_exports
 
 T = TypeVar("T")
 
@@ -59,7 +63,26 @@ app.add_typer(rates, name="fx")
 
 
 # Service input fields, as the options that set them.
-_OPTIONS = {"organisation_id": "--org", "name": "--name", "expires_at": "--expires-days"}
+_OPTIONS = {
+    "organisation_id": "--org",
+    "name": "--name",
+    "expires_at": "--expires-days",
+    **{
+        parameter: f"--{parameter.replace('_', '-')}"
+        for parameter in (
+            "coalition",
+            "workstream",
+            "organisation",
+            "organisation_type",
+            "stage",
+            "resource_kind",
+            "country",
+            "sdg_target",
+            "from",
+            "to",
+        )
+    },
+}
 
 
 class Refused(Exception):
@@ -239,6 +262,36 @@ def seed_demo(
     )
 
 
+@exports.command("iati")
+def export_iati(
+    slug: Annotated[str, typer.Argument(help="The coalition's slug.")],
+    by_workstream: Annotated[
+        bool,
+        typer.Option(
+            "--by-workstream",
+            help="One activity per workstream (and one for commitments outside any).",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the XML there instead of to standard output.")
+    ] = None,
+) -> None:
+    """Write the coalition's IATI 2.03 activity file, public data only (see README.md,
+    "IATI 2.03 export")."""
+    by = iati.Grouping.WORKSTREAM if by_workstream else iati.Grouping.COALITION
+
+    async def work(session_factory: db.SessionFactory) -> bytes:
+        async with session_factory() as session:
+            return await iati.activity_file(session, slug=slug, by=by)
+
+    body = _run(work)
+    if output is None:
+        typer.echo(body.decode("utf-8"), nl=False)
+        return
+    output.write_bytes(body)
+    typer.echo(f"wrote {output}")
+
+
 async def _organisation(session: AsyncSession, key: str) -> models.Organisation:
     """The one organisation whose IATI identifier, acronym or name is `key`, any case."""
     organisation = models.Organisation
@@ -347,6 +400,216 @@ def revoke_token(
         typer.echo(f"{token.prefix} ({token.name}) was already revoked at {when}.")
     else:
         typer.echo(f"Revoked {token.prefix} ({token.name}, {token.role.value}) at {when}.")
+
+
+ImportFile = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="The CSV file (UTF-8, header row)."
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Check every row and list what would be created; write nothing."
+    ),
+]
+
+
+def _import(
+    import_file: Callable[..., Awaitable[csv_imports.Outcome]], path: Path, dry_run: bool
+) -> None:
+    """Run one file's import and print its outcome: every bad row on standard error (exit
+    1, nothing written), else what was (or would be) created."""
+    settings = Settings()
+
+    async def work(session_factory: db.SessionFactory) -> csv_imports.Outcome:
+        with demo.bar("Importing") as bar:
+            outcome = await import_file(
+                session_factory,
+                path,
+                dry_run=dry_run,
+                progress=bar,
+                rate_window_days=settings.fx_rate_window_days,
+            )
+        if outcome.written:
+            await read_cache.invalidate_shared(settings)
+        return outcome
+
+    outcome = _run(work)
+    for line in outcome.errors():
+        typer.echo(line, err=True)
+    for line in outcome.summary():
+        typer.echo(line)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@imports.command("organisations")
+def import_organisations(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Register the organisations of organisations.csv.
+
+    Natural key: the IATI identifier, else name and country."""
+    _import(csv_imports.organisations.import_file, file, dry_run)
+
+
+@imports.command("commitments")
+def import_commitments(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Record the commitments of commitments.csv, each at its stage.
+
+    Natural key: the ref. The coalitions, workstreams and organisations named must exist."""
+    _import(csv_imports.commitments.import_file, file, dry_run)
+
+
+@imports.command("deliveries")
+def import_deliveries(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Record the deliveries of deliveries.csv, reviewed as their status says.
+
+    Natural key: the commitment's ref and the key (the delivery's idempotency key)."""
+    _import(csv_imports.deliveries.import_file, file, dry_run)
+
+
+@rates.command("import")
+def import_rates(file: ImportFile, dry_run: DryRun = False) -> None:
+    """Publish exchange rates from a CSV file: currency, date, rate_to_usd, source.
+
+    rate_to_usd is US dollars per unit. A different rate for a currency and day already
+    published corrects it (audited); rows pinned to the old rate keep it."""
+    _import(csv_imports.rates.import_file, file, dry_run)
+
+
+# The exports' filters, as the HTTP routes take them (`GET /exports/commitments.csv?...`).
+Coalition = Annotated[str | None, typer.Option(help="The coalition's slug.")]
+Workstream = Annotated[str | None, typer.Option(help="A workstream's name (in --coalition).")]
+OrganisationKey = Annotated[
+    str | None, typer.Option("--organisation", help="The organisation's IATI identifier or name.")
+]
+OrganisationType = Annotated[str | None, typer.Option(help="IATI organisation type code, e.g. 70.")]
+Stages = Annotated[
+    list[str] | None, typer.Option("--stage", help="Any of these stages (repeat the option).")
+]
+Kind = Annotated[str | None, typer.Option(help="FINANCIAL, IN_KIND or MIXED.")]
+Country = Annotated[str | None, typer.Option(help="Targets this country (ISO 3166-1 alpha-2).")]
+SdgTarget = Annotated[str | None, typer.Option(help="Targets this SDG target, e.g. 4.1.")]
+From = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="First day (YYYY-MM-DD): commitments by value date (or day "
+        "recorded), deliveries by the day made.",
+    ),
+]
+To = Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")]
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="The file to write; standard output if omitted."),
+]
+
+
+def _export(name: str, wanted: filters.Filters, output: Path | None) -> None:
+    """Write an export as the secretariat, chunk by chunk as it is read."""
+
+    async def work(session_factory: db.SessionFactory) -> int:
+        written = 0
+        async with session_factory() as session:
+            connection = await session.connection()
+            scope, selection = await web_exports.prepare(connection, SYSTEM, wanted)
+            # A file appears whole or not at all: written aside, renamed once complete.
+            partial = output.with_name(f".{output.name}.partial") if output else None
+            sink = partial.open("wb") if partial is not None else sys.stdout.buffer
+            try:
+                async for chunk in csv_exports.EXPORTS[name](connection, scope, selection):
+                    sink.write(chunk)
+                    written += len(chunk)
+            except BaseException:
+                if partial is not None:
+                    sink.close()
+                    partial.unlink()
+                raise
+            sink.flush()
+            if partial is not None and output is not None:
+                sink.close()
+                partial.replace(output)
+        return written
+
+    written = _run(work)
+    if output is not None:
+        typer.echo(f"wrote {output} ({written} bytes)", err=True)
+
+
+@exports.command("commitments")
+def export_commitments(
+    coalition: Coalition = None,
+    workstream: Workstream = None,
+    organisation: OrganisationKey = None,
+    organisation_type: OrganisationType = None,
+    stage: Stages = None,
+    resource_kind: Kind = None,
+    country: Country = None,
+    sdg_target: SdgTarget = None,
+    period_from: From = None,
+    period_to: To = None,
+    output: Output = None,
+) -> None:
+    """commitments.csv: one row per commitment, withdrawn and cancelled ones included."""
+    wanted = filters.Filters(
+        coalition=coalition,
+        workstream=workstream,
+        organisation=organisation,
+        organisation_type=organisation_type,
+        stages=stage or (),
+        resource_kind=resource_kind,
+        country=country,
+        sdg_target=sdg_target,
+        period_from=period_from,
+        period_to=period_to,
+    )
+    _export("commitments", wanted, output)
+
+
+@exports.command("deliveries")
+def export_deliveries(
+    coalition: Coalition = None,
+    workstream: Workstream = None,
+    organisation: OrganisationKey = None,
+    organisation_type: OrganisationType = None,
+    stage: Stages = None,
+    resource_kind: Kind = None,
+    country: Country = None,
+    sdg_target: SdgTarget = None,
+    period_from: From = None,
+    period_to: To = None,
+    output: Output = None,
+) -> None:
+    """deliveries.csv: the deliveries against the commitments that commitments.csv lists
+    with the same filters, made within the period, every status included."""
+    wanted = filters.Filters(
+        coalition=coalition,
+        workstream=workstream,
+        organisation=organisation,
+        organisation_type=organisation_type,
+        stages=stage or (),
+        resource_kind=resource_kind,
+        country=country,
+        sdg_target=sdg_target,
+        period_from=period_from,
+        period_to=period_to,
+    )
+    _export("deliveries", wanted, output)
+
+
+@exports.command("organisations")
+def export_organisations(
+    coalition: Coalition = None,
+    organisation: OrganisationKey = None,
+    organisation_type: OrganisationType = None,
+    output: Output = None,
+) -> None:
+    """organisations.csv: every organisation, or those taking part in --coalition."""
+    wanted = filters.Filters(
+        coalition=coalition, organisation=organisation, organisation_type=organisation_type
+    )
+    _export("organisations", wanted, output)
 
 
 # `coalition-hub fx repin`: rates pinned on rows recorded before a usable rate existed.

@@ -28,6 +28,16 @@ def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
     cursor.close()
 
 
+def _begin_before_first_savepoint(connection: sa.Connection, _name: str) -> None:
+    """pysqlite begins a transaction only before a write, and a SAVEPOINT outside one starts
+    a transaction of its own that RELEASE commits. A mutation whose first write is inside a
+    savepoint (an idempotent pledge) would then keep that write if a later step failed:
+    begin the transaction explicitly first, so COMMIT or ROLLBACK decides for all of it."""
+    sqlite = connection.connection.driver_connection
+    if sqlite is not None and not sqlite.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def create_engine(settings: Settings, **options: Any) -> AsyncEngine:
     url = sa.make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
@@ -43,6 +53,7 @@ def create_engine(settings: Settings, **options: Any) -> AsyncEngine:
     engine = create_async_engine(url, echo=settings.echo_sql, **options)
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        sa.event.listen(engine.sync_engine, "savepoint", _begin_before_first_savepoint)
     return engine
 
 

@@ -73,6 +73,10 @@ BAD_FORMAT = "BAD_FORMAT"
 TOO_PRECISE = "TOO_PRECISE"
 DUPLICATE = "DUPLICATE"
 NOT_ALLOWED = "NOT_ALLOWED"
+# Imports (backend/imports): a row naming an existing record with other values, and a name
+# that matches several records.
+DIFFERS = "DIFFERS"
+AMBIGUOUS = "AMBIGUOUS"
 
 # A value GraphQL could not read as its type (a malformed Date, DateTime or Decimal, text
 # holding a NUL character): refused before any resolver runs, in `extensions.code`.

@@ -16,11 +16,11 @@ from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from backend import db, metrics, oidc, security_headers
+from backend.actors import ANONYMOUS
 from backend.config import Settings
-from backend.errors import Unauthenticated
 from backend.graphql import body_limit, rate_limits, read_lane
 from backend.graphql import schema as graphql_schema
-from backend.graphql.authentication import Authenticator
+from backend.graphql.authentication import Authenticator, CredentialsRejected
 from backend.graphql.compiled import reads as compiled
 from backend.graphql.compiled.reads import CompiledReads
 from backend.graphql.context import Context, LiveFeed
@@ -30,6 +30,8 @@ from backend.graphql.limits import Limits
 from backend.graphql.read_cache import create_read_cache
 from backend.graphql.trusted_documents import TrustedDocuments
 from backend.services import outbox
+from backend.web import exports
+from backend.web import iati as iati_exports
 from events import channels
 from events.bus import Bus
 from events.fanout import FanOut
@@ -37,10 +39,6 @@ from events.memory import MemoryBus
 from events.redis_streams import RedisStreamBus
 
 log = logging.getLogger("backend")
-
-
-class CredentialsRejected(Exception):
-    """A request carried a bearer token that is unknown, expired or revoked."""
 
 
 def create_bus(settings: Settings) -> Bus:
@@ -102,13 +100,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     async def context(connection: HTTPConnection) -> Context:
         # Websockets authenticate later, in `connection_init` (HubGraphQLRouter.on_ws_connect).
-        websocket = connection.scope["type"] == "websocket"
-        try:
-            actor = await authenticate(
-                None if websocket else connection.headers.get("authorization")
-            )
-        except Unauthenticated as error:
-            raise CredentialsRejected(error.message) from error
+        if connection.scope["type"] == "websocket":
+            actor = ANONYMOUS
+        else:
+            actor = await authenticate.of_request(connection)
         return Context(
             settings=settings,
             session_factory=session_factory,
@@ -181,6 +176,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         allowed_origins=settings.allowed_origins,
     )
     app.include_router(router, prefix="/graphql")
+    app.include_router(exports.router(authenticate=authenticate, session_factory=session_factory))
+    app.include_router(iati_exports.router)
     # Middlewares, innermost first (each added one wraps those before it).
     # The portal's trusted reads, answered before the GraphQL stack once it has planned them.
     app.add_middleware(
@@ -195,7 +192,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     if rate_limiter is not None:
         # Outside the read lane, which answers some requests itself, and the body limit;
         # inside CORS, so a browser can read a 429 and its Retry-After.
-        app.add_middleware(rate_limits.RateLimits, limits=rate_limiter)
+        app.add_middleware(rate_limits.RateLimits, limits=rate_limiter, prefixes=("/exports/",))
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

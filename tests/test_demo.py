@@ -265,16 +265,20 @@ def test_deliveries_per_commitment_splits_tranches_and_keeps_what_is_delivered()
 
 # --- the bulk writer ------------------------------------------------------------------
 
-_NOW_COLUMNS = {"created_at", "updated_at", "reviewed_at"}
+# Ids and refs differ however the rows are written; so do the instants the services stamp
+# with the clock (compared only for being there or not).
 _SKIPPED = {
-    "organisations": {"id", *_NOW_COLUMNS},
-    "memberships": {"id", *_NOW_COLUMNS},
+    "organisations": {"id"},
+    "memberships": {"id"},
     "commitments": {"id", "ref"},
     "in_kind_lines": {"id"},
-    "deliveries": {"id", *_NOW_COLUMNS},
-    "activities": {"id", "created_at", "announced_at"},
+    "deliveries": {"id"},
+    "activities": {"id"},
     "fx_rates": {"id"},
 }
+_CLOCK = {"created_at", "updated_at", "reviewed_at", "announced_at"}
+# Commitments carry the plan's times instead.
+_PLANNED = {"commitments": {"created_at", "updated_at"}}
 
 
 async def _canonical(engine) -> dict[str, list[dict[str, Any]]]:
@@ -315,6 +319,8 @@ async def _canonical(engine) -> dict[str, list[dict[str, Any]]]:
             for column, value in row.items():
                 if column in skipped:
                     continue
+                if column in _CLOCK and column not in _PLANNED.get(name, set()):
+                    value = value is not None
                 if column in references and value is not None:
                     value = names[references[column]][value]
                 elif column == "workstream_ids":

@@ -191,7 +191,8 @@ class Writer:
         return draft
 
     def _commitment(self, planned: records.PlannedCommitment, draft: CommitmentDraft) -> _Row:
-        """The row `commitments.pledge` and the later moves leave behind."""
+        """The row `commitments.pledge` (of a record brought in: `imported`, recorded at the
+        plan's time) and the later moves leave behind."""
         columns = _fields(draft)
         del columns["in_kind"]
         embargoed = draft.embargo_until is not None and draft.embargo_until > self.now
@@ -200,7 +201,7 @@ class Writer:
             ref=self._ref(),
             stage=planned.stage,
             idempotency_key=None,
-            announced_at=None if embargoed else planned.recorded_at,
+            announced_at=None if embargoed else self.now,
             last_progress_at=planned.last_progress_at,
             closing_reason=planned.reason,
             version=planned.version,

@@ -1,4 +1,5 @@
-"""A progress bar for seeding, on standard error so standard output keeps the results."""
+"""A progress bar for seeding and imports, on standard error so standard output keeps the
+results."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +26,13 @@ class Progress(Protocol):
 class Bar:
     """Adapts a rich Progress to the `seeding.Progress` protocol."""
 
-    def __init__(self, progress: rich.Progress) -> None:
+    def __init__(self, progress: rich.Progress, label: str) -> None:
         self.progress = progress
+        self.label = label
         self.task: TaskID | None = None
 
     def begin(self, total: int) -> None:
-        self.task = self.progress.add_task("Seeding", total=total)
+        self.task = self.progress.add_task(self.label, total=total)
 
     def advance(self, phase: str, steps: int = 1) -> None:
         assert self.task is not None
@@ -38,7 +40,7 @@ class Bar:
 
 
 @contextmanager
-def bar() -> Iterator[Bar]:
+def bar(label: str = "Seeding") -> Iterator[Bar]:
     columns = (
         TextColumn("{task.description:<15}"),
         BarColumn(),
@@ -48,4 +50,4 @@ def bar() -> Iterator[Bar]:
         TimeRemainingColumn(),
     )
     with rich.Progress(*columns, console=Console(stderr=True)) as progress:
-        yield Bar(progress)
+        yield Bar(progress, label)

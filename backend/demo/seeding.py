@@ -6,6 +6,7 @@ a partner actor of that organisation does, as its staff would through the API.
 """
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -29,7 +30,7 @@ from backend.services import (
     organisations,
     tokens,
 )
-from backend.services.commitment_rules import CommitmentDraft
+from backend.services.commitment_rules import CommitmentDraft, ImportedRecord
 
 SLUG = catalogue.LEARNING
 # Service calls per transaction: large enough that COMMIT costs little, small enough that
@@ -377,12 +378,17 @@ async def _commitment(batches: _Batches, ids: _Ids, planned: records.PlannedComm
         funded_through_id=funded_through_id,
         **planned.terms,
     )
-    window = ids.rate_window_days
-    commitment = await commitments.pledge(session, SYSTEM, draft=draft, rate_window_days=window)
+    # Recorded when the plan says, as the secretariat's earlier records brought in would be:
+    # money without a value date converts at that day's rate.
+    imported = ImportedRecord(
+        ref=f"CMT-{secrets.token_hex(5).upper()}", recorded_at=planned.recorded_at
+    )
+    commitment = await commitments.pledge(
+        session, SYSTEM, draft=draft, rate_window_days=ids.rate_window_days, imported=imported
+    )
     commitment_id = commitment.id
     assert commitment_id is not None
     ids.commitments.append(commitment_id)
-    await _recorded(session, commitment, planned, window)
     if planned.reached is not Stage.PLEDGED:
         commitment = await commitments.advance(
             session,
@@ -425,42 +431,6 @@ async def _commitment(batches: _Batches, ids: _Ids, planned: records.PlannedComm
     commitment.last_progress_at = planned.last_progress_at
     commitment.updated_at = planned.updated_at
     await batches.done("Commitments")
-
-
-async def _recorded(
-    session: AsyncSession,
-    commitment: models.Commitment,
-    planned: records.PlannedCommitment,
-    window_days: int,
-) -> None:
-    """Dated when the plan recorded it, as a commitment brought over from earlier records
-    would be. Money valued on the day recorded (no value date: in-kind only) is pinned
-    again at that day's rate, exactly as if it had been pledged then."""
-    commitment.created_at = planned.recorded_at
-    if commitment.announced_at is not None:
-        commitment.announced_at = planned.recorded_at
-    if commitment.value_date is not None:
-        return
-    on = commitments.valued_on(commitment)
-    await fx.pin(
-        session,
-        commitment,
-        amount="amount",
-        amount_usd="amount_usd",
-        on=on,
-        window_days=window_days,
-    )
-    assert commitment.id is not None
-    for line in await commitments.in_kind_lines(session, commitment_ids=[commitment.id]):
-        await fx.pin(
-            session,
-            line,
-            amount="fair_value",
-            amount_usd="fair_value_usd",
-            currency="fair_value_currency",
-            on=on,
-            window_days=window_days,
-        )
 
 
 async def _delivery(

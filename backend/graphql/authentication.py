@@ -6,6 +6,8 @@ accepted or refused the same way whichever path a request takes.
 
 import re
 
+from starlette.requests import HTTPConnection
+
 from backend import oidc
 from backend.actors import ANONYMOUS, Actor
 from backend.db import SessionFactory
@@ -25,6 +27,11 @@ def bearer_secret(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Use `Authorization: Bearer <token>`.")
     return secret.strip()
+
+
+class CredentialsRejected(Exception):
+    """A request carried a bearer token that is unknown, expired or revoked; the app
+    answers 401 (backend.main)."""
 
 
 def is_jwt(secret: str) -> bool:
@@ -60,3 +67,11 @@ class Authenticator:
                 )
         async with self.session_factory() as session:
             return await tokens.authenticate(session, secret)
+
+    async def of_request(self, connection: HTTPConnection) -> Actor:
+        """The actor of an HTTP request's Authorization header; CredentialsRejected when it
+        is refused."""
+        try:
+            return await self(connection.headers.get("authorization"))
+        except Unauthenticated as error:
+            raise CredentialsRejected(error.message) from error

@@ -1,5 +1,5 @@
-"""Rate limits on /graphql: an ASGI middleware in front of everything else there (the read
-lane included, which answers some requests itself), over HTTP and websockets.
+"""Rate limits on /graphql and the exports: an ASGI middleware in front of everything else
+there (the read lane included, which answers some requests itself), over HTTP and websockets.
 
 Who pays for a request:
 
@@ -101,13 +101,24 @@ def create_limits(settings: Settings) -> Limits | None:
 
 
 class RateLimits:
-    def __init__(self, app: ASGIApp, *, limits: Limits, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limits: Limits,
+        path: str = "/graphql",
+        prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.limits = limits
         self.path = path
+        # Other HTTP routes held to the same limits (the exports, each a long read).
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.path:
+        if scope["type"] == "http" and (
+            scope["path"] == self.path or scope["path"].startswith(self.prefixes)
+        ):
             await self._http(scope, receive, send)
         elif scope["type"] == "websocket" and scope["path"] == self.path:
             await self._websocket(scope, receive, send)

@@ -1,6 +1,7 @@
 """What a well-formed commitment is: its draft and the checks on it."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend import models
-from backend.errors import BAD_RANGE, NOT_ALLOWED, REQUIRED, NotFound
+from backend.errors import BAD_FORMAT, BAD_RANGE, DUPLICATE, NOT_ALLOWED, REQUIRED, NotFound
 from backend.services.validation import LONG_TEXT, Checks
 
 MAX_IN_KIND_LINES = 50
+# A ref chosen outside the hub (an imported spreadsheet's): letters and digits, then also
+# . _ / - (e.g. "GEC-2021/014"), at most the column's 40 characters.
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,16 @@ class InKindDraft:
             free_of_charge=line.free_of_charge,
             free_until=line.free_until,
         )
+
+
+@dataclass(frozen=True)
+class ImportedRecord:
+    """A commitment the secretariat kept elsewhere before the hub (a spreadsheet it imports):
+    the ref it is known by, when it was recorded and when progress was last reported."""
+
+    ref: str
+    recorded_at: dt.datetime | None = None
+    last_progress_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,27 +85,37 @@ def check_reason(reason: str) -> None:
     checks.done()
 
 
-def check_terms(draft: CommitmentDraft) -> None:
+def check_terms(draft: CommitmentDraft, checks: Checks | None = None) -> None:
     """The checks that need no database: every problem with the draft's own fields at once
-    (InvalidInput)."""
-    checks = Checks()
-    checks.text("title", draft.title, required=True)
-    checks.text("description", draft.description, limit=LONG_TEXT)
-    _check_resources(checks, draft)
-    checks.countries("countries", draft.countries)
-    checks.sdg_targets("sdg_targets", draft.sdg_targets)
-    checks.sectors("sectors", draft.sectors)
-    checks.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
-    checks.done()
+    (InvalidInput); with `checks`, the problems are added to it instead."""
+    found = checks if checks is not None else Checks()
+    found.text("title", draft.title, required=True)
+    found.text("description", draft.description, limit=LONG_TEXT)
+    _check_resources(found, draft)
+    found.countries("countries", draft.countries)
+    found.sdg_targets("sdg_targets", draft.sdg_targets)
+    found.sectors("sectors", draft.sectors)
+    found.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
+    if checks is None:
+        found.done()
 
 
 async def check(
-    session: AsyncSession, draft: CommitmentDraft, *, commitment_id: int | None = None
+    session: AsyncSession,
+    draft: CommitmentDraft,
+    *,
+    commitment_id: int | None = None,
+    imported: ImportedRecord | None = None,
 ) -> None:
     """Every problem with the draft at once (InvalidInput), or NotFound for a missing parent.
 
-    `commitment_id` is the commitment being revised, if it is not a new pledge."""
-    check_terms(draft)
+    `commitment_id` is the commitment being revised, if it is not a new pledge; `imported`
+    what a pledge brought in from elsewhere says of its record."""
+    checks = Checks()
+    if imported is not None:
+        await _check_imported(session, checks, imported)
+    check_terms(draft, checks)
+    checks.done()
     if await session.get(models.Organisation, draft.organisation_id) is None:
         raise NotFound("No organisation with this id.")
     if draft.workstream_id is not None:
@@ -106,6 +130,28 @@ async def check(
             raise NotFound("No workstream with this id in the commitment's coalition.")
     if draft.funded_through_id is not None:
         await _check_funded_through(session, draft, commitment_id)
+
+
+async def _check_imported(session: AsyncSession, checks: Checks, imported: ImportedRecord) -> None:
+    checks.text("ref", imported.ref, required=True, limit=40)
+    if imported.ref.strip() and not _REF.match(imported.ref):
+        checks.fail(
+            "ref", BAD_FORMAT, "Letters and digits, then also . _ / or -, at most 40 characters."
+        )
+    commitment = models.Commitment
+    taken = await session.scalar(
+        sa.select(col(commitment.id)).where(col(commitment.ref) == imported.ref)
+    )
+    if taken is not None:
+        checks.fail("ref", DUPLICATE, "Another commitment has this ref.")
+    now = models.utcnow()
+    for name in ("recorded_at", "last_progress_at"):
+        instant = getattr(imported, name)
+        if instant is not None and instant > now:
+            checks.fail(name, BAD_RANGE, "Must not be in the future.")
+    recorded, progress = imported.recorded_at, imported.last_progress_at
+    if recorded is not None and progress is not None and progress < recorded:
+        checks.fail("last_progress_at", BAD_RANGE, "Must not be before recorded_at.")
 
 
 async def _check_funded_through(

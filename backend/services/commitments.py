@@ -12,7 +12,14 @@ from sqlmodel import col
 
 from backend import models
 from backend.actors import Actor
-from backend.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion
+from backend.errors import (
+    BAD_RANGE,
+    NOT_ALLOWED,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+)
 from backend.services import (
     access,
     audit,
@@ -23,9 +30,10 @@ from backend.services import (
     fx,
     pages,
 )
-from backend.services.commitment_rules import CommitmentDraft, InKindDraft
+from backend.services.commitment_rules import CommitmentDraft, ImportedRecord, InKindDraft
+from backend.services.validation import Checks
 
-__all__ = ["CommitmentDraft", "CommitmentFilter", "InKindDraft"]
+__all__ = ["CommitmentDraft", "CommitmentFilter", "ImportedRecord", "InKindDraft"]
 from events import messages
 
 Stage = models.Stage
@@ -37,6 +45,9 @@ ADVANCES = {
     Stage.IN_DELIVERY: {Stage.FULFILLED},
 }
 OPEN_STAGES = frozenset({Stage.PLEDGED, Stage.COMMITTED, Stage.IN_DELIVERY})
+CLOSING_STAGES = frozenset({Stage.WITHDRAWN, Stage.CANCELLED})
+# The firm path, in order: how `reach_stage` walks the state machine.
+FIRM_PATH = (Stage.COMMITTED, Stage.IN_DELIVERY, Stage.FULFILLED)
 STAGE_EVENTS = {
     Stage.COMMITTED: messages.EventType.COMMITMENT_COMMITTED,
     Stage.IN_DELIVERY: messages.EventType.COMMITMENT_IN_DELIVERY,
@@ -67,27 +78,38 @@ async def pledge(
     draft: CommitmentDraft,
     idempotency_key: str | None = None,
     rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
+    imported: ImportedRecord | None = None,
 ) -> models.Commitment:
     """Record a pledge; a retry with the same idempotency key returns the first pledge.
 
     Money is pinned to USD at the rate of its value date (or the recording day), or the
-    nearest earlier one within `rate_window_days`; without one it stays unconverted."""
+    nearest earlier one within `rate_window_days`; without one it stays unconverted.
+    `imported`: a commitment the secretariat kept elsewhere (an import) keeps its ref and
+    when it was recorded, which is the day its money converts at when it has no value date.
+    """
     access.require_partner_writer(
         actor, organisation_id=draft.organisation_id, coalition_id=draft.coalition_id
     )
+    if imported is not None:
+        # Partners' pledges get a fresh ref and the present: only an import of the
+        # secretariat's own records says otherwise.
+        access.require_secretariat_admin(actor)
     if idempotency_key is not None:
         earlier = await _by_idempotency_key(session, draft.organisation_id, idempotency_key)
         if earlier is not None:
             return earlier
     coalition = await coalitions.get(session, actor, coalition_id=draft.coalition_id)
     coalitions.require_open(coalition)
-    await commitment_rules.check(session, draft)
+    await commitment_rules.check(session, draft, imported=imported)
     commitment = models.Commitment(
         **_columns(draft),
-        ref=f"CMT-{secrets.token_hex(5).upper()}",
+        ref=imported.ref if imported else f"CMT-{secrets.token_hex(5).upper()}",
         stage=Stage.PLEDGED,
         idempotency_key=idempotency_key,
     )
+    if imported is not None:
+        commitment.created_at = imported.recorded_at or commitment.created_at
+        commitment.last_progress_at = imported.last_progress_at
     await _pin_rate(session, commitment, rate_window_days)
     if draft.embargo_until is None or draft.embargo_until <= models.utcnow():
         commitment.announced_at = models.utcnow()
@@ -198,9 +220,73 @@ async def cancel(
     )
 
 
-async def start_delivery(session: AsyncSession, commitment: models.Commitment) -> bool:
-    """The first delivery moves COMMITTED to IN_DELIVERY; True when it did."""
-    commitment.last_progress_at = models.utcnow()
+async def reach_stage(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    commitment_id: int,
+    version: int,
+    stage: models.Stage,
+    reason: str | None = None,
+    last_progress_at: dt.datetime | None = None,
+) -> models.Commitment:
+    """Bring a pledge imported from the secretariat's records to the stage they give, one
+    step of the state machine at a time (each audited and announced, as the API's would be):
+    along the firm path, or straight to WITHDRAWN or CANCELLED with the reason it closed
+    with. `last_progress_at` is when progress was last reported (the moves' day otherwise).
+
+    Secretariat admins only. It records what happened elsewhere: a partner still withdraws
+    only its own commitment (`withdraw`), and the secretariat cancels (`cancel`)."""
+    access.require_secretariat_admin(actor)
+    commitment = await get(session, actor, commitment_id=commitment_id)
+    checks = Checks()
+    if stage in CLOSING_STAGES:
+        checks.text("reason", reason, required=True, limit=2000)
+    elif reason is not None:
+        checks.fail("reason", NOT_ALLOWED, "Only a WITHDRAWN or CANCELLED commitment has one.")
+    if last_progress_at is not None and last_progress_at > models.utcnow():
+        checks.fail("last_progress_at", BAD_RANGE, "Must not be in the future.")
+    checks.done()
+    if commitment.stage is not Stage.PLEDGED:
+        raise InvalidTransition(
+            f"Only a pledge is brought to its stage; this one is {commitment.stage.value}."
+        )
+    if stage in CLOSING_STAGES:
+        steps = [stage]
+    elif stage in FIRM_PATH:
+        steps = list(FIRM_PATH[: FIRM_PATH.index(stage) + 1])
+    else:
+        steps = []
+    for step in steps:
+        commitment = await _move(
+            session,
+            actor,
+            commitment,
+            version=version,
+            stage=step,
+            reason=reason if step in CLOSING_STAGES else None,
+            at=last_progress_at,
+        )
+        version = commitment.version
+    return commitment
+
+
+async def find(session: AsyncSession, actor: Actor, *, ref: str) -> models.Commitment | None:
+    """The commitment known by `ref`, if the actor may see it."""
+    commitment = models.Commitment
+    return await session.scalar(
+        sa.select(commitment).where(col(commitment.ref) == ref, access.commitment_listed(actor))
+    )
+
+
+async def start_delivery(
+    session: AsyncSession, commitment: models.Commitment, *, reports_progress: bool = True
+) -> bool:
+    """The first delivery moves COMMITTED to IN_DELIVERY; True when it did. A delivery is a
+    progress report, unless `reports_progress` is False (an import, which brings the day
+    progress was last reported with the commitment)."""
+    if reports_progress:
+        commitment.last_progress_at = models.utcnow()
     if commitment.stage is not Stage.COMMITTED:
         return False
     # The stage change is a write like any other: it takes the version, so a concurrent
@@ -294,12 +380,13 @@ async def _move(
     version: int,
     stage: models.Stage,
     reason: str | None,
+    at: dt.datetime | None = None,
 ) -> models.Commitment:
     before = audit.snapshot(commitment)
     await _bump_version(session, commitment, version)
     commitment.stage = stage
     commitment.closing_reason = reason
-    commitment.last_progress_at = models.utcnow()
+    commitment.last_progress_at = at or models.utcnow()
     action = f"commitment.{stage.value.lower()}"
     await audit.record(session, actor, action=action, entity=commitment, before=before)
     lines = await in_kind_lines(session, commitment_ids=[commitment.id])  # type: ignore[list-item]

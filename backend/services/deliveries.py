@@ -24,6 +24,12 @@ from events import messages
 
 Status = models.DeliveryStatus
 DELIVERABLE = frozenset({models.Stage.COMMITTED, models.Stage.IN_DELIVERY})
+# An import records deliveries made before their commitment closed, too.
+DELIVERED_BEFORE = DELIVERABLE | {
+    models.Stage.FULFILLED,
+    models.Stage.WITHDRAWN,
+    models.Stage.CANCELLED,
+}
 REVIEWABLE = {
     Status.CONFIRMED: {Status.REPORTED, Status.DISPUTED},
     Status.DISPUTED: {Status.REPORTED},
@@ -69,6 +75,52 @@ async def report(
             f"Deliveries are recorded against COMMITTED or IN_DELIVERY commitments, "
             f"not {commitment.stage.value}."
         )
+    return await _record(
+        session, actor, commitment, draft, idempotency_key, rate_window_days, reports_progress=True
+    )
+
+
+async def record_imported(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    commitment_id: int,
+    draft: DeliveryDraft,
+    idempotency_key: str,
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
+) -> models.Delivery:
+    """Record a delivery from the secretariat's records (an import), as `report` would —
+    same checks, rate, audit and feed event — against a commitment in any stage after
+    PLEDGED: a commitment fulfilled, withdrawn or cancelled since had its deliveries before.
+    It leaves the commitment's last progress report alone (the import brings that day).
+
+    Secretariat admins only; partners report deliveries against open commitments."""
+    access.require_secretariat_admin(actor)
+    commitment = await commitments.get(session, actor, commitment_id=commitment_id)
+    earlier = await _by_idempotency_key(session, commitment_id, idempotency_key)
+    if earlier is not None:
+        return earlier
+    if commitment.stage not in DELIVERED_BEFORE:
+        raise InvalidTransition(
+            f"A {commitment.stage.value} commitment has no deliveries; it is not firm yet."
+        )
+    return await _record(
+        session, actor, commitment, draft, idempotency_key, rate_window_days, reports_progress=False
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Actor,
+    commitment: models.Commitment,
+    draft: DeliveryDraft,
+    idempotency_key: str | None,
+    rate_window_days: int,
+    *,
+    reports_progress: bool,
+) -> models.Delivery:
+    assert commitment.id is not None
+    commitment_id = commitment.id
     line = await _check(session, commitment, draft)
     columns = asdict(draft)
     share = columns.pop("beneficiary_share")
@@ -108,7 +160,7 @@ async def report(
             raise
         return earlier
     before = audit.snapshot(commitment)
-    if await commitments.start_delivery(session, commitment):
+    if await commitments.start_delivery(session, commitment, reports_progress=reports_progress):
         await audit.record(
             session, actor, action="commitment.in_delivery", entity=commitment, before=before
         )
@@ -151,6 +203,15 @@ async def get(session: AsyncSession, actor: Actor, *, delivery_id: int) -> model
     if found is None:
         raise NotFound("No delivery with this id.")
     return found
+
+
+async def find(
+    session: AsyncSession, actor: Actor, *, commitment_id: int, idempotency_key: str
+) -> models.Delivery | None:
+    """The delivery recorded against the commitment with this idempotency key, if the actor
+    may see the commitment."""
+    await commitments.get(session, actor, commitment_id=commitment_id)
+    return await _by_idempotency_key(session, commitment_id, idempotency_key)
 
 
 async def _review(

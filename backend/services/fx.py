@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from backend import models
 from backend.actors import Actor
+from backend.errors import NOT_ALLOWED
 from backend.models.base import MONEY_SCALE, RATE_SCALE
 from backend.services import access, audit
 from backend.services.validation import Checks
@@ -96,6 +97,29 @@ def apply(row: Any, rate: PinnedRate | None, *, amount: str, amount_usd: str) ->
     setattr(row, amount_usd, rate.convert(value))
 
 
+async def rate_of(
+    session: AsyncSession, *, currency: str, rate_date: dt.date
+) -> models.FxRate | None:
+    """The rate published for exactly this currency and day, if any."""
+    rate = models.FxRate
+    return await session.scalar(
+        sa.select(rate).where(col(rate.currency) == currency, col(rate.rate_date) == rate_date)
+    )
+
+
+def check_rate(*, currency: str, usd_per_unit: Decimal | None, source: str | None) -> None:
+    """What a published rate must be, whatever its day: InvalidInput with every problem."""
+    checks = Checks()
+    checks.required("currency", currency)
+    checks.currency("currency", currency)
+    checks.required("usd_per_unit", usd_per_unit)
+    checks.positive("usd_per_unit", usd_per_unit, places=RATE_SCALE)
+    checks.text("source", source, required=True, limit=100)
+    if currency == USD:
+        checks.fail("currency", NOT_ALLOWED, "Rates are to US dollars; USD has none.")
+    checks.done()
+
+
 async def publish_rate(
     session: AsyncSession,
     actor: Actor,
@@ -107,15 +131,8 @@ async def publish_rate(
 ) -> models.FxRate:
     """Add or correct the rate for one currency and day (secretariat only)."""
     access.require_secretariat_admin(actor)
-    checks = Checks()
-    checks.currency("currency", currency)
-    checks.positive("usd_per_unit", usd_per_unit, places=RATE_SCALE)
-    checks.text("source", source, required=True, limit=100)
-    checks.done()
-    rate = models.FxRate
-    existing = await session.scalar(
-        sa.select(rate).where(col(rate.currency) == currency, col(rate.rate_date) == rate_date)
-    )
+    check_rate(currency=currency, usd_per_unit=usd_per_unit, source=source)
+    existing = await rate_of(session, currency=currency, rate_date=rate_date)
     before = audit.snapshot(existing) if existing else None
     if existing is None:
         existing = models.FxRate(

@@ -2,7 +2,9 @@ import pytest
 import sqlalchemy as sa
 
 from backend import models
-from tests.factories import make_organisation, make_token
+from tests.apps import app_with, client_of
+from tests.conftest import Api
+from tests.factories import gid, make_coalition, make_membership, make_organisation, make_token
 
 PUBLISH_RATE = """
 mutation Publish($input: PublishFxRateInput!) {
@@ -66,3 +68,41 @@ async def test_a_bad_rate_is_refused_naming_the_fields(api, session):
         }
     }
     assert await _rates(session) == 0
+
+
+@pytest.mark.parametrize(("window_days", "converted"), [(10, "110.00"), (9, None)])
+async def test_the_rate_window_is_configured(session, settings, engine, window_days, converted):
+    admin = await make_token(session, models.Role.SECRETARIAT_ADMIN)
+    coalition = await make_coalition(session)
+    partner = await make_organisation(session)
+    await make_membership(session, coalition, partner)
+    editor = await make_token(session, models.Role.PARTNER_EDITOR, partner)
+    pledge = """
+    mutation Pledge($input: PledgeCommitmentInput!) {
+      pledgeCommitment(input: $input) { ... on Commitment { amountUsd usdRateDate } }
+    }
+    """
+
+    async with (
+        app_with(settings, engine, fx_rate_window_days=window_days) as app,
+        client_of(app) as client,
+    ):
+        api = Api(client)
+        rate = {**RATE, "currency": "EUR", "usdPerUnit": "1.1", "rateDate": "2025-06-20"}
+        await api(PUBLISH_RATE, {"input": rate}, token=admin)
+        data = await api(
+            pledge,
+            {
+                "input": {
+                    "coalitionId": gid(coalition),
+                    "title": "Euros",
+                    "resourceKind": "FINANCIAL",
+                    "amount": "100",
+                    "currency": "EUR",
+                    "valueDate": "2025-06-30",
+                }
+            },
+            token=editor,
+        )
+
+    assert data["pledgeCommitment"]["amountUsd"] == converted

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from backend import models
 from backend.actors import ANONYMOUS, SYSTEM, Actor
 from backend.errors import InvalidInput, PermissionDenied, Unauthenticated
-from backend.services import audit, deliveries, fx
-from tests.factories import make_coalition, make_commitment, make_organisation
+from backend.services import audit, commitments, deliveries, fx
+from tests.factories import in_kind_line, make_coalition, make_commitment, make_organisation
 
 JUNE_30 = dt.date(2025, 6, 30)
 
@@ -169,6 +169,7 @@ async def test_a_delivery_is_converted_at_the_rate_of_its_day(session):
     ("fields", "refused"),
     [
         ({"currency": "XYZ"}, [("currency", "UNKNOWN_CODE")]),
+        ({"currency": "USD", "usd_per_unit": Decimal("1")}, [("currency", "NOT_ALLOWED")]),
         ({"usd_per_unit": Decimal("0")}, [("usd_per_unit", "NOT_POSITIVE")]),
         ({"usd_per_unit": Decimal("-1.2")}, [("usd_per_unit", "NOT_POSITIVE")]),
         ({"usd_per_unit": Decimal("0.0000000000001")}, [("usd_per_unit", "TOO_PRECISE")]),
@@ -214,3 +215,109 @@ async def test_only_secretariat_admins_publish_rates(session, actor, error):
     await session.rollback()
 
     assert await _stored(session) == []
+
+
+async def test_a_rate_older_than_the_window_is_not_used(session):
+    await _publish(session, "EUR", "1.05", JUNE_30 - dt.timedelta(days=31))
+    await _publish(session, "GBP", "1.25", JUNE_30 - dt.timedelta(days=32))
+
+    euro = await fx.rate_on(session, currency="EUR", on=JUNE_30)
+    pound = await fx.rate_on(session, currency="GBP", on=JUNE_30)
+    pound_in_a_wider_window = await fx.rate_on(session, currency="GBP", on=JUNE_30, window_days=40)
+
+    assert euro is not None and euro.usd_per_unit == Decimal("1.05")
+    assert pound is None
+    assert pound_in_a_wider_window is not None
+
+
+async def test_without_a_usable_rate_a_commitment_stays_unconverted(session):
+    await _publish(session, "EUR", "1.05", JUNE_30 - dt.timedelta(days=40))
+
+    commitment = await make_commitment(
+        session,
+        await make_coalition(session),
+        await make_organisation(session),
+        amount=Decimal("100"),
+        currency="EUR",
+        value_date=JUNE_30,
+    )
+
+    assert (commitment.amount, commitment.amount_usd, commitment.usd_rate) == (
+        Decimal("100"),
+        None,
+        None,
+    )
+
+
+async def test_a_delivery_pins_the_day_and_source_of_its_rate(session):
+    await _publish(session, "EUR", "1.05", dt.date(2025, 6, 20), source="IMF")
+    commitment = await make_commitment(
+        session,
+        await make_coalition(session),
+        await make_organisation(session),
+        stage=models.Stage.COMMITTED,
+    )
+
+    delivery = await deliveries.report(
+        session,
+        SYSTEM,
+        commitment_id=commitment.id,
+        draft=deliveries.DeliveryDraft(delivered_on=JUNE_30, amount=Decimal("40"), currency="EUR"),
+    )
+
+    assert (delivery.usd_rate_date, delivery.usd_rate_source) == (dt.date(2025, 6, 20), "IMF")
+
+
+async def test_an_in_kind_fair_value_is_pinned_at_the_commitments_day(session):
+    await _publish(session, "EUR", "1.1", dt.date(2025, 6, 1), source="ECB")
+    await _publish(session, "EUR", "1.3", dt.date(2025, 7, 1), source="ECB")
+    commitment = await make_commitment(
+        session,
+        await make_coalition(session),
+        await make_organisation(session),
+        stage=models.Stage.COMMITTED,
+        resource_kind=models.ResourceKind.MIXED,
+        value_date=JUNE_30,
+        in_kind=[
+            in_kind_line(
+                quantity=Decimal("400"),
+                fair_value=Decimal("2000"),
+                fair_value_currency="EUR",
+                valuation_method="List price",
+            ),
+            in_kind_line(fair_value=Decimal("5"), fair_value_currency="XAF", valuation_method="x"),
+            in_kind_line(),
+        ],
+    )
+    lines = await commitments.in_kind_lines(session, commitment_ids=[commitment.id])
+
+    pinned = [
+        (line.fair_value_usd, line.usd_rate, line.usd_rate_date, line.usd_rate_source)
+        for line in lines
+    ]
+    assert pinned == [
+        (Decimal("2200"), Decimal("1.1"), dt.date(2025, 6, 1), "ECB"),
+        (None, None, None, None),  # no rate for the franc: unconverted
+        (None, None, None, None),  # no value given
+    ]
+
+    delivery = await deliveries.report(
+        session,
+        SYSTEM,
+        commitment_id=commitment.id,
+        draft=deliveries.DeliveryDraft(
+            delivered_on=JUNE_30, in_kind_line_id=lines[0].id, quantity=Decimal("30")
+        ),
+    )
+    unvalued = await deliveries.report(
+        session,
+        SYSTEM,
+        commitment_id=commitment.id,
+        draft=deliveries.DeliveryDraft(
+            delivered_on=JUNE_30, in_kind_line_id=lines[1].id, quantity=Decimal("1")
+        ),
+    )
+
+    # 30 of 400 units of a line worth 2,200 USD.
+    assert delivery.in_kind_value_usd == Decimal("165")
+    assert unvalued.in_kind_value_usd is None
