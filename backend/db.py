@@ -45,11 +45,16 @@ def create_engine(settings: Settings, **options: Any) -> AsyncEngine:
         options.setdefault("max_overflow", 10)
         options.setdefault("pool_pre_ping", True)
         if url.get_driver_name() == "asyncpg":
-            # No JIT: it compiles a plan whose estimated cost passes jit_above_cost, which a
-            # dashboard over 100,000 commitments does, spending ~250 ms compiling a query that
-            # runs in less; request-serving queries never win that back.
+            # Request-serving queries, tuned for latency on a small shared server:
+            # - no JIT: a dashboard over 100,000 commitments passes jit_above_cost, and
+            #   compiling its plan took longer (~250 ms) than running it;
+            # - no parallel workers: each worker rebuilds the plan's hash tables and
+            #   competes with the other requests for the same cores; measured on the
+            #   dashboard with the machine busy, a gather made it ~30% slower, not faster.
             connect_args = options.setdefault("connect_args", {})
-            connect_args.setdefault("server_settings", {}).setdefault("jit", "off")
+            server_settings = connect_args.setdefault("server_settings", {})
+            server_settings.setdefault("jit", "off")
+            server_settings.setdefault("max_parallel_workers_per_gather", "0")
     engine = create_async_engine(url, echo=settings.echo_sql, **options)
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)

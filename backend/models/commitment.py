@@ -7,6 +7,10 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.base import JSONDocument, Money, Rate, UTCDateTime, enum_type, utcnow
 
+# Money that has an amount but no USD value: no rate was known (see services/fx.py).
+UNCONVERTED = "amount IS NOT NULL AND amount_usd IS NULL"
+UNCONVERTED_VALUE = "fair_value IS NOT NULL AND fair_value_usd IS NULL"
+
 
 class Stage(StrEnum):
     """Where a commitment is in its life.
@@ -56,6 +60,13 @@ class Commitment(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "idempotency_key"),
         sa.Index("ix_commitments_coalition_created", "coalition_id", "created_at", "id"),
+        # Cash without a USD value (unconverted), for the dashboard's list of them.
+        sa.Index(
+            "ix_commitments_unconverted",
+            "coalition_id",
+            postgresql_where=sa.text(UNCONVERTED),
+            sqlite_where=sa.text(UNCONVERTED),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -100,6 +111,15 @@ class InKindLine(SQLModel, table=True):
     """A quantity of non-cash help inside a commitment, valued apart from cash."""
 
     __tablename__ = "in_kind_lines"
+    __table_args__ = (
+        # Fair values without a USD value (unconverted).
+        sa.Index(
+            "ix_in_kind_lines_unconverted",
+            "commitment_id",
+            postgresql_where=sa.text(UNCONVERTED_VALUE),
+            sqlite_where=sa.text(UNCONVERTED_VALUE),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     commitment_id: int = Field(foreign_key="commitments.id", index=True)

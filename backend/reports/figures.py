@@ -7,11 +7,10 @@ summed in as few passes over them as the breakdowns allow:
 
 - a cube, grouped by workstream, organisation type, earmarking and duration, from which the
   totals and those four breakdowns are regrouped (every figure is a plain sum);
-- one pass per list (target countries, SDG targets) grouped by the list itself, each
-  commitment's figures split evenly over its entries (`EvenShare`, per commitment, as the
-  rule says), then the distinct lists are expanded into their entries; a commitment with an
-  empty list goes to the row keyed None ("unspecified"); SDG goals carry their targets'
-  shares;
+- one pass per list breakdown (target countries, SDG targets, SDG goals) over the facts
+  expanded into their entries, each commitment's figures split evenly over its entries
+  (`EvenShare`, per commitment, as the rule says); a commitment with an empty list goes to
+  the row keyed None ("unspecified"); SDG goals carry their targets' shares;
 - one pass by organisation for the top partners, ranked with RANK() and cut with
   ROW_NUMBER().
 """
@@ -151,7 +150,8 @@ async def figure_sets(
     if not wanted:
         return {}
     # One part number per breakdown: which rows of the UNION ALL are whose.
-    passes = _Passes(facts.money_facts(scope))
+    lists = any(want.breakdown in LISTS for want in wanted)
+    passes = _Passes(facts.money_facts(scope, lists=lists))
     branches: list[Any] = [passes.branch(part, want) for part, want in enumerate(wanted)]
     statement: Any = sa.union_all(*branches) if len(branches) > 1 else branches[0]
     found: dict[Wanted, list[Row]] = {want: [] for want in wanted}
@@ -236,7 +236,6 @@ class _Passes:
     def __init__(self, base: Any) -> None:
         self.base = base
         self._cube: Any = None
-        self._lists: dict[str, Any] = {}
 
     def branch(self, part: int, want: Wanted) -> Any:
         kind = want.breakdown
@@ -284,62 +283,31 @@ class _Passes:
 
     # -- lists ----------------------------------------------------------------------------
 
-    def lists(self, column: str) -> Any:
-        """The distinct lists of `column`, each with its commitments' figures already split
-        into one entry's share (an empty list keeps the whole figure)."""
-        if column not in self._lists:
-            base = self.base
-            entries = JsonLength(base.c[column])
-            shares = {
-                figure: sa.func.sum(
-                    sa.case((entries > 0, EvenShare(base.c[figure], entries)), else_=base.c[figure])
-                ).label(figure)
-                for figure in FIGURES
-            }
-            self._lists[column] = (
-                sa.select(
-                    base.c[column].label("list"),
-                    entries.label("entries"),
-                    sa.func.row_number().over().label("list_id"),
-                    sa.func.count().label("commitments"),
-                    sa.func.sum(base.c.withheld).label("withheld"),
-                    sa.func.sum(base.c.passing).label("passing"),
-                    *shares.values(),
-                )
-                .group_by(base.c[column])
-                .cte(f"lists_of_{column}")
-            )
-        return self._lists[column]
-
     def _split(self, part: int, column: str, derive: Any) -> Any:
-        lists = self.lists(column)
-        element = JsonElements(lists.c.list).table_valued("value").alias("entry")
+        """Each commitment's figures in even shares over its entries (`{column}_parts`,
+        rounded down per commitment); a list naming an entry twice (or a goal's targets)
+        gives it two shares but counts the commitment once. Empty lists: keyed null."""
+        base = self.base
+        parts = base.c[f"{column}_parts"]
+        element = JsonElements(base.c[column]).table_valued("value").alias(f"entry_{part}")
         key = derive(element.c.value) if derive is not None else element.c.value
-        # Per list and key: a list naming an entry (or a goal's targets) twice gives it two
-        # shares, but its commitments once.
-        once = {column: sa.func.max(lists.c[column]) for column in COUNTS}
-        per_list = (
-            sa.select(
-                key.label("key"),
-                *(once[column].label(column) for column in COUNTS),
-                *(sa.func.sum(lists.c[figure]).label(figure) for figure in FIGURES),
-            )
-            .select_from(lists.join(element, sa.true()))
-            .group_by(lists.c.list_id, key)
-            .subquery(f"entries_{part}")
-        )
+        sums = {
+            "commitments": sa.func.count(sa.distinct(base.c.id)),
+            "withheld": sa.func.count(sa.distinct(sa.case((base.c.withheld == 1, base.c.id)))),
+            "passing": sa.func.count(sa.distinct(sa.case((base.c.passing == 1, base.c.id)))),
+            **{figure: sa.func.sum(EvenShare(base.c[figure], parts)) for figure in FIGURES},
+        }
         listed = (
-            _row_select(part, per_list.c.key, _summed(per_list))
-            .select_from(per_list)
-            .group_by(per_list.c.key)
+            _row_select(part, key, sums).select_from(base.join(element, sa.true())).group_by(key)
         )
+        empty = JsonLength(base.c[column]) == 0
         unspecified = (
-            _row_select(part, None, _summed(lists))
-            .select_from(lists)
-            .where(lists.c.entries == 0)
+            _row_select(part, None, _summed(base, counted=True))
+            .select_from(base)
+            .where(empty)
             # One row when there are such commitments, none otherwise (an aggregate without
             # GROUP BY always gives a row).
-            .group_by(lists.c.entries)
+            .group_by(empty)
         )
         return sa.union_all(listed, unspecified).subquery(f"split_{part}").select()
 

@@ -50,78 +50,74 @@ class Category:
     quantities: list[Quantities]
 
 
-def _branches(scope: Scope) -> list[sa.Select[Any]]:
-    """Lines and deliveries, each by (category, unit) and by category (unit NULL)."""
+def _per_line(scope: Scope) -> Any:
+    """Each in-kind line of a counted commitment with what it adds (in units; null where
+    the reader may not add it up), and its deliveries in the period."""
     rows = facts.counted(scope)
     line = facts.in_kind_lines()
     delivery = facts.deliveries()
+    delivered = (
+        sa.select(
+            delivery.c.in_kind_line_id,
+            sa.func.sum(Units(delivery.c.quantity)).label("quantity"),
+            sa.func.sum(Units(delivery.c.in_kind_value_usd)).label("value"),
+        )
+        .where(
+            delivery.c.in_kind_line_id.is_not(None),
+            delivery.c.status != models.DeliveryStatus.DISPUTED,
+            facts.delivered_in_period(scope, delivery),
+            facts.of_coalitions(scope, delivery.c.commitment_id),
+        )
+        .group_by(delivery.c.in_kind_line_id)
+        .subquery("delivered")
+    )
     shown = rows.c.shown
     pledged = sa.and_(shown, rows.c.stage == models.Stage.PLEDGED)
     firm = sa.and_(shown, facts.firm(rows.c.stage))
-    zero = sa.literal(0, sa.BigInteger())
+    return (
+        sa.select(
+            line.c.category,
+            line.c.unit,
+            rows.c.id.label("commitment_id"),
+            sa.case((sa.not_(shown), rows.c.id)).label("withheld_id"),
+            Units(sa.case((pledged, line.c.quantity))).label("pledged_quantity"),
+            Units(sa.case((firm, line.c.quantity))).label("committed_quantity"),
+            sa.case((shown, delivered.c.quantity)).label("delivered_quantity"),
+            Units(sa.case((pledged, line.c.fair_value_usd))).label("pledged_usd"),
+            Units(sa.case((firm, line.c.fair_value_usd))).label("committed_usd"),
+            sa.case((shown, delivered.c.value)).label("delivered_usd"),
+        )
+        .select_from(
+            line.join(rows, rows.c.id == line.c.commitment_id).outerjoin(
+                delivered, delivered.c.in_kind_line_id == line.c.id
+            )
+        )
+        .cte("per_line")
+    )
 
-    def units(condition: Any, figure: Any) -> Any:
-        return sa.func.sum(Units(sa.case((condition, figure))))
 
-    def withheld() -> Any:
-        return sa.func.count(sa.distinct(sa.case((sa.not_(shown), rows.c.id))))
-
+def _branches(scope: Scope) -> list[sa.Select[Any]]:
+    """By (category, unit), and by category (unit NULL)."""
+    lines = _per_line(scope)
     branches = []
     for by_unit in (True, False):
-        unit = line.c.unit if by_unit else sa.cast(sa.null(), sa.String())
-        keys = [line.c.category, line.c.unit] if by_unit else [line.c.category]
+        unit = lines.c.unit if by_unit else sa.cast(sa.null(), sa.String())
+        keys = [lines.c.category, lines.c.unit] if by_unit else [lines.c.category]
         branches.append(
             sa.select(
-                line.c.category.label("category"),
+                lines.c.category.label("category"),
                 unit.label("unit"),
                 sa.func.count().label("lines"),
-                sa.func.count(sa.distinct(rows.c.id)).label("commitments"),
-                withheld().label("withheld"),
-                units(pledged, line.c.quantity).label("pledged_quantity"),
-                units(firm, line.c.quantity).label("committed_quantity"),
-                zero.label("delivered_quantity"),
-                units(pledged, line.c.fair_value_usd).label("pledged_usd"),
-                units(firm, line.c.fair_value_usd).label("committed_usd"),
-                zero.label("delivered_usd"),
-            )
-            .select_from(line.join(rows, rows.c.id == line.c.commitment_id))
-            .group_by(*keys)
-        )
-        branches.append(
-            sa.select(
-                line.c.category,
-                unit,
-                zero,
-                zero,
-                zero,
-                zero,
-                zero,
-                units(shown, delivery.c.quantity),
-                zero,
-                zero,
-                units(shown, delivery.c.in_kind_value_usd),
-            )
-            .select_from(
-                delivery.join(line, line.c.id == delivery.c.in_kind_line_id).join(
-                    rows, rows.c.id == delivery.c.commitment_id
-                )
-            )
-            .where(
-                delivery.c.status != models.DeliveryStatus.DISPUTED,
-                facts.delivered_in_period(scope, delivery),
-            )
-            .group_by(*keys)
+                sa.func.count(sa.distinct(lines.c.commitment_id)).label("commitments"),
+                sa.func.count(sa.distinct(lines.c.withheld_id)).label("withheld"),
+                *(sa.func.sum(lines.c[name]).label(name) for name in FIGURES),
+            ).group_by(*keys)
         )
     return branches
 
 
 async def by_category(session: AsyncSession, scope: Scope) -> list[Category]:
-    found = sa.union_all(*_branches(scope)).subquery("found")
-    statement = sa.select(
-        found.c.category,
-        found.c.unit,
-        *(sa.func.sum(found.c[name]).label(name) for name in (*COUNTS, *FIGURES)),
-    ).group_by(found.c.category, found.c.unit)
+    statement = sa.union_all(*_branches(scope))
     categories: dict[str, dict[str, Any]] = {}
     quantities: dict[str, list[Quantities]] = {}
     for row in await session.execute(statement):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import models
 from backend.reports import facts
 from backend.reports.scope import Scope
-from backend.reports.sql import Units, from_units, month_index
+from backend.reports.sql import MonthIndex, Units, from_units
 
 SERIES = ("pledged", "committed", "delivered", "in_kind_delivered")
 
@@ -33,7 +33,7 @@ class Month:
 
 
 def label(index: int) -> str:
-    """YYYY-MM of a `month_index`."""
+    """YYYY-MM of a `MonthIndex`."""
     year, month = divmod(index, 12)
     return f"{year:04d}-{month + 1:02d}"
 
@@ -50,7 +50,7 @@ def _entries(scope: Scope) -> Any:
     zero = sa.literal(0, sa.BigInteger())
     money = rows.c.amount_usd
     pledges = sa.select(
-        month_index(rows.c.valued_on).label("month"),
+        MonthIndex(rows.c.valued_on).label("month"),
         Units(sa.case((rows.c.stage == models.Stage.PLEDGED, money), else_=0)).label("pledged"),
         Units(sa.case((facts.firm(rows.c.stage), money), else_=0)).label("committed"),
         zero.label("delivered"),
@@ -61,7 +61,7 @@ def _entries(scope: Scope) -> Any:
     goods_delivered = sa.and_(rows.c.shown, delivery.c.in_kind_value_usd.is_not(None))
     handed_over = (
         sa.select(
-            month_index(delivery.c.delivered_on).label("month"),
+            MonthIndex(delivery.c.delivered_on).label("month"),
             zero,
             zero,
             Units(sa.case((cash_delivered, delivery.c.amount_usd), else_=0)),

@@ -201,9 +201,32 @@ def from_units(units: Any) -> Decimal:
     return Decimal(int(units or 0)).scaleb(-MONEY_SCALE)
 
 
-def month_index(day: Any) -> sa.ColumnElement[int]:
+class MonthIndex(sa.sql.expression.ColumnElement[int]):
     """A day's calendar month as one integer, year x 12 + month - 1, so months can be
-    counted through with + 1 on both databases."""
-    year = sa.cast(sa.extract("year", day), sa.Integer())
-    month = sa.cast(sa.extract("month", day), sa.Integer())
-    return year * 12 + month - 1
+    counted through with + 1 on both databases. On PostgreSQL date_part (a float), not
+    EXTRACT, which since version 14 computes in NUMERIC, several times slower per row."""
+
+    inherit_cache = True
+    _traverse_internals = [("day", InternalTraversal.dp_clauseelement)]
+    type = sa.Integer()
+
+    def __init__(self, day: Any) -> None:
+        self.day = day
+
+
+@compiles(MonthIndex, "postgresql")
+def _month_index_postgresql(element: MonthIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    day = compiler.process(element.day, **kw)
+    return (
+        f"(CAST(date_part('year', {day}) AS INTEGER) * 12"
+        f" + CAST(date_part('month', {day}) AS INTEGER) - 1)"
+    )
+
+
+@compiles(MonthIndex)
+def _month_index_sqlite(element: MonthIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    day = compiler.process(element.day, **kw)
+    return (
+        f"(CAST(strftime('%Y', {day}) AS INTEGER) * 12"
+        f" + CAST(strftime('%m', {day}) AS INTEGER) - 1)"
+    )

@@ -158,7 +158,9 @@ EXPECTED = {
     },
     "dashboard.graphql": {
         "CoalitionDashboard": "ok",
+        "CoalitionBreakdowns": "ok",
         "PortfolioDashboard": "ok",
+        "PortfolioBreakdowns": "ok",
     },
 }
 
@@ -266,7 +268,9 @@ async def given_a_portal(session: Any) -> dict[str, tuple[str, dict[str, Any]]]:
         "AuditTrail": ("secretariat", {"entityId": gid(committed)}),
         "ApiTokens": ("secretariat", {"organisationId": gid(partner)}),
         "CoalitionDashboard": ("partner", {"slug": coalition.slug, "to": today}),
+        "CoalitionBreakdowns": ("partner", {"slug": coalition.slug}),
         "PortfolioDashboard": ("secretariat", {}),
+        "PortfolioBreakdowns": ("secretariat", {"to": today}),
     }  # fmt: skip
     return {name: (tokens[who], variables) for name, (who, variables) in calls.items()}
 

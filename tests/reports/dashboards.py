@@ -10,7 +10,20 @@ from tests.conftest import Api
 from tests.reports.expected import Dashboard, Sums, ratio
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
-DOCUMENT = (OPERATIONS / "dashboard.graphql").read_text("utf-8")
+# The trusted operations' fragments, all asked for at once.
+DOCUMENT = (
+    (OPERATIONS / "dashboard.graphql").read_text("utf-8")
+    + """
+query WholeCoalition($slug: String!, $from: Date, $to: Date) {
+  coalition(slug: $slug) {
+    dashboard(from: $from, to: $to) { ...DashboardOverview ...DashboardBreakdowns }
+  }
+}
+query WholePortfolio($from: Date, $to: Date) {
+  portfolio(from: $from, to: $to) { ...DashboardOverview ...DashboardBreakdowns }
+}
+"""
+)
 # Fields holding decimals (as strings in the response).
 DECIMALS = {
     "amount",
@@ -52,10 +65,10 @@ async def read(
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,
     }
-    operation = "PortfolioDashboard"
+    operation = "WholePortfolio"
     if slug is not None:
         variables["slug"] = slug
-        operation = "CoalitionDashboard"
+        operation = "WholeCoalition"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = await api.client.post(
         "/graphql",
