@@ -64,16 +64,11 @@ from backend.main import create_app
 
 # The dashboard's trusted documents, each sent whole with an operationName as the
 # secretariat's and the partners' pages send them (partners may send nothing else in
-# production): the figures (r-figures) and, when it is in this build, delivery tracking
-# (overdue, staleness, over-delivery, workstream progress).
+# production): the figures (`dashboard.graphql`) and, when it is in this build, delivery
+# tracking (`delivery_tracking.graphql`: overdue, staleness, over-delivery, progress).
 OPERATIONS = ROOT / "schema/operations"
-DASHBOARD = (OPERATIONS / "dashboard.graphql").read_text()
-TRACKING = OPERATIONS / "delivery_tracking.graphql"
+DOCUMENTS = ["dashboard.graphql", "delivery_tracking.graphql"]
 BASELINE = f'{{ coalition(slug: "{COALITION_SLUG}") {{ name }} }}'
-
-
-def operation(document: str, name: str, variables: dict[str, Any]) -> dict[str, Any]:
-    return {"query": document, "operationName": name, "variables": variables}
 
 
 @dataclass(frozen=True)
@@ -83,37 +78,28 @@ class Case:
     body: dict[str, Any]
 
 
+def _documents() -> list[str]:
+    return [(OPERATIONS / name).read_text() for name in DOCUMENTS if (OPERATIONS / name).exists()]
+
+
 def _cases() -> list[Case]:
-    """The baseline first, then each dashboard query as the secretariat and a partner."""
-    coalition = {"slug": COALITION_SLUG}
-    cases = [
-        Case("baseline { coalition(slug) { name } }", "secretariat", {"query": BASELINE}),
-        Case(
-            "coalition dashboard, secretariat",
-            "secretariat",
-            operation(DASHBOARD, "CoalitionDashboard", coalition),
-        ),
-        Case(
-            "coalition dashboard, partner",
-            "partner",
-            operation(DASHBOARD, "CoalitionDashboard", coalition),
-        ),
-        Case(
-            "portfolio, secretariat",
-            "secretariat",
-            operation(DASHBOARD, "PortfolioDashboard", {}),
-        ),
-    ]
-    if TRACKING.exists() and "query DeliveryTracking" in TRACKING.read_text():
-        tracking = TRACKING.read_text()
-        cases += [
-            Case(
-                f"delivery tracking, {reader}",
-                reader,
-                operation(tracking, "DeliveryTracking", coalition),
-            )
-            for reader in ("secretariat", "partner")
-        ]
+    """The baseline first, then every query of the dashboard's documents: one coalition's
+    (it takes `$slug`) as the secretariat and as a partner, the portfolio's as the
+    secretariat (the only one who may ask)."""
+    cases = [Case("baseline { coalition(slug) { name } }", "secretariat", {"query": BASELINE})]
+    for text in _documents():
+        for node in parse(text).definitions:
+            if not isinstance(node, OperationDefinitionNode) or node.name is None:
+                continue
+            name = node.name.value
+            variables = {variable.variable.name.value for variable in node.variable_definitions}
+            readers = ["secretariat", "partner"] if "slug" in variables else ["secretariat"]
+            body = {
+                "query": text,
+                "operationName": name,
+                "variables": {"slug": COALITION_SLUG} if "slug" in variables else {},
+            }
+            cases += [Case(f"{name}, {reader}", reader, body) for reader in readers]
     return cases
 
 
@@ -208,9 +194,8 @@ class StatementTimer:
 def _parts() -> list[tuple[str, str]]:
     """Each field the dashboard's documents select on `Coalition.dashboard`, as a document
     of its own for one coalition (with the fragments it spreads)."""
-    parts = []
-    documents = [DASHBOARD] + ([TRACKING.read_text()] if TRACKING.exists() else [])
-    for text in documents:
+    parts: list[tuple[str, str]] = []
+    for text in _documents():
         document: DocumentNode = parse(text)
         fragments = {
             node.name.value: node
@@ -224,28 +209,24 @@ def _parts() -> list[tuple[str, str]]:
                 f'query {{ coalition(slug: "{COALITION_SLUG}") {{ dashboard {{ '
                 f"{print_ast(selection)} }} }} }}\n{spread}"
             )
-            name = selection.name.value
-            if name not in {part for part, _ in parts}:
-                parts.append((name, query))
+            if selection.name.value not in {name for name, _ in parts}:
+                parts.append((selection.name.value, query))
     return parts
 
 
 def _dashboard_fields(document: DocumentNode, fragments: dict[str, Any]) -> list[FieldNode]:
-    """The fields selected on the first `dashboard` field of the document's first
-    operation, with fragment spreads expanded."""
-    operation = next(
-        node for node in document.definitions if isinstance(node, OperationDefinitionNode)
-    )
+    """The fields the document's operations select on `coalition { dashboard }`, with
+    fragment spreads expanded."""
 
-    def find(node: Any) -> Any:
+    def find(node: Any, parent: str | None) -> list[Any]:
+        found = []
         for child in node.selection_set.selections if node.selection_set else []:
             if isinstance(child, FieldNode):
-                if child.name.value == "dashboard":
-                    return child
-                found = find(child)
-                if found is not None:
-                    return found
-        return None
+                if child.name.value == "dashboard" and parent == "coalition":
+                    found.append(child)
+                else:
+                    found += find(child, child.name.value)
+        return found
 
     def expand(node: Any) -> list[FieldNode]:
         fields: list[FieldNode] = []
@@ -256,8 +237,13 @@ def _dashboard_fields(document: DocumentNode, fragments: dict[str, Any]) -> list
                 fields += expand(fragments[child.name.value])
         return fields
 
-    dashboard = find(operation)
-    return expand(dashboard) if dashboard is not None else []
+    return [
+        selected
+        for node in document.definitions
+        if isinstance(node, OperationDefinitionNode)
+        for dashboard in find(node, None)
+        for selected in expand(dashboard)
+    ]
 
 
 def _spread(node: Any, fragments: dict[str, Any], found: set[str]) -> set[str]:
@@ -525,7 +511,7 @@ def _report_profiles(profiles: list[Profile], parts: list[tuple[str, float, floa
     if parts:
         lines += [
             "",
-            "Each part of the coalition dashboard alone (best of 3, ms):",
+            "Each field of the coalition dashboard alone (best of 3, ms):",
             f"  {'field':<26}{'secretariat':>12}{'partner':>10}",
         ]
         lines += [
