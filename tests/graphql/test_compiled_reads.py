@@ -28,7 +28,16 @@ PORTAL = (OPERATIONS / "portal.graphql").read_text("utf-8")
 SECRETARIAT = (OPERATIONS / "secretariat.graphql").read_text("utf-8")
 FEED = (OPERATIONS / "feed.graphql").read_text("utf-8")
 # The trusted queries the compiler does not take (yet): the resolvers answer them.
-ANSWERED_BY_RESOLVERS = {"AuditTrail", "ApiTokens", "WallScreenCoalitions"}
+ANSWERED_BY_RESOLVERS = {
+    "AuditTrail",
+    "ApiTokens",
+    "WallScreenCoalitions",
+    # The dashboard's figures are SQL aggregates already (backend/reports).
+    "CoalitionDashboard",
+    "CoalitionBreakdowns",
+    "PortfolioDashboard",
+    "PortfolioBreakdowns",
+}
 COMPILED = {
     "CoalitionPage",
     "Commitments",
