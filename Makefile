@@ -35,6 +35,7 @@ bench: $(VENV)
 	$(BIN)/python bench/feed_fanout.py
 	$(BIN)/python bench/portal_vs_postgraphile.py
 	$(BIN)/python bench/abuse.py
+	$(BIN)/python bench/dashboard.py
 
 schema: $(VENV)
 	$(BIN)/coalition-hub export-schema

@@ -29,6 +29,7 @@ from backend.graphql import read_cache
 from backend.graphql.schema import schema as graphql_schema
 from backend.graphql.trusted_documents import TrustedDocuments
 from backend.reports import csv_exports, filters, iati
+from backend.services import repin
 from backend.services import tokens as token_service
 from backend.web import exports as web_exports
 
@@ -190,9 +191,27 @@ def seed_demo(
         typer.Option(
             min=1,
             help="Multiply organisations, commitments, deliveries and activities "
-            "(1: about 40 organisations and 160 commitments; 100: tens of thousands).",
+            "(1: 44 organisations and 160 commitments; 625: 100,000 commitments).",
         ),
     ] = 1,
+    deliveries_per_commitment: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Split delivery tranches until there are at least this many deliveries per "
+            "commitment on average (the same amounts delivered); the demo's own is about 0.8.",
+        ),
+    ] = None,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--services",
+            help="Write the rows in bulk (SQLAlchemy Core, no audit record or feed event per "
+            f"row) or through the services, one call each; default: in bulk above scale "
+            f"{demo.BULK_ABOVE_SCALE}.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fill the database with a fictional coalition and movement to explore.
 
@@ -200,16 +219,24 @@ def seed_demo(
     Every run prints fresh tokens (a secretariat admin and a partner editor) to try writes
     in GraphiQL, since a token's secret is shown only once.
     """
+    settings = Settings()
 
     async def work(session_factory: db.SessionFactory) -> tuple[demo.Seeded, demo.DemoTokens]:
         try:
             with demo.bar() as bar:
-                seeded = await demo.seed(session_factory, scale=scale, progress=bar)
+                seeded = await demo.seed(
+                    session_factory,
+                    scale=scale,
+                    progress=bar,
+                    deliveries_per_commitment=deliveries_per_commitment,
+                    bulk=bulk,
+                    rate_window_days=settings.fx_rate_window_days,
+                )
         finally:
             # Written outside any server (in batches, so even a seed that failed half-way
             # changed what readers see): servers sharing a Redis read cache drop what they
             # cached before. A server's memory cache is out of this process's reach.
-            await read_cache.invalidate_shared(Settings())
+            await read_cache.invalidate_shared(settings)
         return seeded, await demo.issue_tokens(session_factory)
 
     started = time.perf_counter()
@@ -583,3 +610,48 @@ def export_organisations(
         coalition=coalition, organisation=organisation, organisation_type=organisation_type
     )
     _export("organisations", wanted, output)
+
+
+# `coalition-hub fx repin`: rates pinned on rows recorded before a usable rate existed.
+@rates.command("repin")
+def repin_rates(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be pinned; write nothing.")
+    ] = False,
+) -> None:
+    """Pin USD rates on money rows still unconverted (commitments, valued in-kind lines,
+    cash deliveries) for which a usable rate has been published since: the rate of the
+    row's day, or the nearest earlier one within HUB_FX_RATE_WINDOW_DAYS. Rows already
+    pinned never change. One transaction; every row changed gets an audit record."""
+    settings = Settings()
+
+    async def work(session_factory: db.SessionFactory) -> repin.Repinned:
+        async with session_factory() as session:
+            done = await repin.repin(session, SYSTEM, window_days=settings.fx_rate_window_days)
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+        if done.changed and not dry_run:
+            await read_cache.invalidate_shared(settings)
+        return done
+
+    done = _run(work)
+    verb = "would pin" if dry_run else "pinned"
+    left = done.still_unconverted
+    typer.echo(f"Rates within {settings.fx_rate_window_days} days of each row's day:")
+    for label, count, kind in (
+        ("commitments", done.commitments, "commitments"),
+        ("in-kind lines", done.in_kind_lines, "in_kind_lines"),
+        ("deliveries", done.deliveries, "deliveries"),
+    ):
+        typer.echo(f"  {label:<19}{count:>8} {verb}, {left.get(kind, 0)} still unconverted")
+    valued = "would be valued" if dry_run else "valued"
+    typer.echo(
+        f"  {'in-kind deliveries':<19}{done.in_kind_deliveries:>8} {valued} "
+        "(their line has a USD value now)"
+    )
+    if done.missing_currencies:
+        typer.echo(f"No usable rate yet for: {', '.join(done.missing_currencies)}.")
+    if dry_run:
+        typer.echo("Dry run: nothing written.")

@@ -195,9 +195,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-async def seed_demo(database_url: str, scale: int) -> tuple[Any, float]:
-    """`coalition-hub seed-demo --scale N` through the services, with a progress bar on
-    standard error: the demo.Seeded counts and the seconds it took."""
+async def seed_demo(
+    database_url: str,
+    scale: int,
+    *,
+    deliveries_per_commitment: float | None = None,
+    bulk: bool | None = False,
+) -> tuple[Any, float]:
+    """`coalition-hub seed-demo --scale N`, through the services unless `bulk` (None: as
+    the command decides, in bulk above scale 10), with a progress bar on standard error:
+    the demo.Seeded counts and the seconds it took."""
     from backend import db, demo
     from backend.config import Environment, Settings
 
@@ -206,7 +213,13 @@ async def seed_demo(database_url: str, scale: int) -> tuple[Any, float]:
     try:
         started = time.perf_counter()
         with demo.bar() as bar:
-            seeded = await demo.seed(db.create_session_factory(engine), scale=scale, progress=bar)
+            seeded = await demo.seed(
+                db.create_session_factory(engine),
+                scale=scale,
+                progress=bar,
+                deliveries_per_commitment=deliveries_per_commitment,
+                bulk=bulk,
+            )
         return seeded, time.perf_counter() - started
     finally:
         await engine.dispose()
@@ -258,14 +271,24 @@ class Load:
     seconds: float = 0.0
 
 
-async def drive(base_url: str, body: dict[str, Any], *, duration: float, concurrency: int) -> Load:
+async def drive(
+    base_url: str,
+    body: dict[str, Any],
+    *,
+    duration: float,
+    concurrency: int,
+    headers: dict[str, str] | None = None,
+) -> Load:
     """Closed loop: `concurrency` workers over as many keep-alive connections, each POSTing
-    `body` to /graphql and sending the next when the answer is in, until `duration` is up.
-    An answer counts when its status is 200 and it has no top-level "errors" (searched for
-    in the bytes, not parsed: the client's CPU stays off the measure)."""
+    `body` to /graphql (with `headers`) and sending the next when the answer is in, until
+    `duration` is up. An answer counts when its status is 200 and it has no top-level
+    "errors" (searched for in the bytes, not parsed: the client's CPU stays off the
+    measure)."""
     load = Load()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=300, limits=limits, headers=headers
+    ) as client:
         await client.post("/graphql", json=body)  # warm the server's caches
 
         async def worker(deadline: float) -> None:

@@ -1,3 +1,4 @@
+import asyncio
 import datetime as dt
 from collections import Counter
 from typing import Any
@@ -5,7 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from backend import codes, demo, models
+from backend import codes, db, demo, migrations, models
+from backend.config import Settings
 from backend.demo import plan
 from backend.services import tokens
 from tests.factories import make_coalition, make_membership, make_organisation
@@ -161,3 +163,222 @@ def test_scale_multiplies_organisations_commitments_deliveries_and_activities():
     assert len({organisation.draft.name for organisation in three.organisations}) == len(
         three.organisations
     )
+
+
+# --- what the dashboard reports on ------------------------------------------------------
+
+
+async def test_the_demo_has_what_the_dashboard_reports_on(session_factory, session):
+    await demo.seed(session_factory)
+    commitments = await _rows(session, models.Commitment)
+    organisations = {row.id: row for row in await _rows(session, models.Organisation)}
+    lines = await _rows(session, models.InKindLine)
+    deliveries = await _rows(session, models.Delivery)
+    today = dt.date.today()
+    by_id = {row.id: row for row in commitments}
+    open_stages = {models.Stage.PLEDGED, models.Stage.COMMITTED, models.Stage.IN_DELIVERY}
+
+    sectors = {code for row in commitments for code in row.sectors}
+    assert {"11220", "11130", "22040"} <= sectors <= set(codes.names("sectors"))
+    assert any(not row.sectors for row in commitments)
+    passing = [row for row in commitments if row.funded_through_id is not None]
+    assert passing
+    for row in passing:
+        channel = by_id[row.funded_through_id]
+        assert organisations[row.organisation_id].organisation_type == "60"
+        assert organisations[channel.organisation_id].organisation_type == "40"
+        assert channel.coalition_id == row.coalition_id
+        assert channel.stage in open_stages and channel.amount is not None
+        assert row.amount is not None and channel.funded_through_id is None
+    shared = [row for row in deliveries if row.beneficiary_share_bp is not None]
+    assert {row.beneficiary_share_bp for row in shared} >= {5000}
+    by_learners = Counter(
+        (row.beneficiaries, by_id[row.commitment_id].coalition_id) for row in shared
+    )
+    assert all(count % 2 == 0 for count in by_learners.values())
+    overdue = [row for row in commitments if row.stage in open_stages and row.end_date < today]
+    assert len(overdue) >= 5
+
+    def last_report(row: models.Commitment) -> dt.date:
+        days = [row.created_at.date()]
+        days += [d.delivered_on for d in deliveries if d.commitment_id == row.id]
+        if row.last_progress_at is not None:
+            days.append(row.last_progress_at.date())
+        return max(days)
+
+    ages = [(today - last_report(row)).days for row in commitments if row.stage in open_stages]
+    assert sum(age >= 730 for age in ages) >= 3
+    assert sum(365 <= age < 730 for age in ages) >= 3
+    assert sum(age < 365 for age in ages) > len(ages) / 2
+    assert all(row.created_at <= models.utcnow() for row in commitments)
+    assert all(
+        row.last_progress_at is None or row.last_progress_at >= row.created_at
+        for row in commitments
+    )
+    valued = [row for row in lines if row.fair_value is not None]
+    assert len({row.fair_value_currency for row in valued}) >= 4
+    assert {row.fair_value_currency for row in valued if row.fair_value_usd is None} == {"NGN"}
+
+
+async def test_in_kind_value_is_pinned_on_the_day_a_commitment_was_recorded(
+    session_factory, session
+):
+    await demo.seed(session_factory)
+    commitments = {row.id: row for row in await _rows(session, models.Commitment)}
+    lines = await _rows(session, models.InKindLine)
+
+    in_kind_only = [
+        line
+        for line in lines
+        if line.usd_rate_date is not None
+        and commitments[line.commitment_id].value_date is None
+        and line.fair_value_currency != "USD"
+    ]
+    assert in_kind_only
+    for line in in_kind_only:
+        recorded = commitments[line.commitment_id].created_at.date()
+        assert recorded - dt.timedelta(days=31) <= line.usd_rate_date <= recorded
+
+
+def test_deliveries_per_commitment_splits_tranches_and_keeps_what_is_delivered():
+    day = dt.date(2026, 11, 25)
+
+    plain = plan.build(scale=2, today=day)
+    dense = plan.build(scale=2, today=day, deliveries_per_commitment=3)
+
+    def delivered(planned) -> Counter:
+        """What each commitment delivers: cash, or each in-kind line's quantity."""
+        amounts: Counter = Counter()
+        for index, commitment in enumerate(planned.commitments):
+            for delivery in commitment.deliveries:
+                amounts[(index, delivery.line)] += delivery.amount or delivery.quantity
+        return amounts
+
+    assert dense.deliveries >= 3 * len(dense.commitments) > plain.deliveries
+    assert delivered(dense) == delivered(plain)
+    assert [c.terms["title"] for c in dense.commitments] == [
+        c.terms["title"] for c in plain.commitments
+    ]
+    assert dense.activities == plain.activities
+    assert all(d.delivered_on <= day for c in dense.commitments for d in c.deliveries)
+
+
+# --- the bulk writer ------------------------------------------------------------------
+
+# Ids and refs differ however the rows are written; so do the instants the services stamp
+# with the clock (compared only for being there or not).
+_SKIPPED = {
+    "organisations": {"id"},
+    "memberships": {"id"},
+    "commitments": {"id", "ref"},
+    "in_kind_lines": {"id"},
+    "deliveries": {"id"},
+    "activities": {"id"},
+    "fx_rates": {"id"},
+}
+_CLOCK = {"created_at", "updated_at", "reviewed_at", "announced_at"}
+# Commitments carry the plan's times instead.
+_PLANNED = {"commitments": {"created_at", "updated_at"}}
+
+
+async def _canonical(engine) -> dict[str, list[dict[str, Any]]]:
+    """The demo's rows as plain values in insertion order, every id replaced by a key
+    that does not depend on how the rows were written."""
+    tables = {table.name: table for table in SQLModel.metadata.sorted_tables}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    async with engine.connect() as connection:
+        for name in [*_SKIPPED, "coalitions", "workstreams"]:
+            table = tables[name]
+            found = await connection.execute(sa.select(table).order_by(table.c.id))
+            rows[name] = [dict(row._mapping) for row in found]
+    names = {
+        "organisation": {row["id"]: row["name"] for row in rows["organisations"]},
+        "coalition": {row["id"]: row["slug"] for row in rows["coalitions"]},
+        "workstream": {row["id"]: row["name"] for row in rows["workstreams"]},
+        "commitment": {row["id"]: rank for rank, row in enumerate(rows["commitments"])},
+    }
+    names["line"] = {
+        row["id"]: (names["commitment"][row["commitment_id"]], row["position"])
+        for row in rows["in_kind_lines"]
+    }
+    references = {
+        "organisation_id": "organisation",
+        "receiving_organisation_id": "organisation",
+        "reported_by_organisation_id": "organisation",
+        "coalition_id": "coalition",
+        "workstream_id": "workstream",
+        "commitment_id": "commitment",
+        "funded_through_id": "commitment",
+        "in_kind_line_id": "line",
+    }
+    canonical = {}
+    for name, skipped in _SKIPPED.items():
+        canonical[name] = []
+        for row in rows[name]:
+            values = {}
+            for column, value in row.items():
+                if column in skipped:
+                    continue
+                if column in _CLOCK and column not in _PLANNED.get(name, set()):
+                    value = value is not None
+                if column in references and value is not None:
+                    value = names[references[column]][value]
+                elif column == "workstream_ids":
+                    value = [names["workstream"][item] for item in value]
+                elif column == "organisation_ids":
+                    value = [names["organisation"][item] for item in value]
+                values[column] = value
+            canonical[name].append(values)
+    return canonical
+
+
+async def test_bulk_seeding_writes_the_rows_the_services_write(
+    session_factory, engine, scratch_database_url
+):
+    await asyncio.to_thread(migrations.upgrade, scratch_database_url)
+    bulk_engine = db.create_engine(Settings(database_url=scratch_database_url))
+    try:
+        through_services = await demo.seed(session_factory, bulk=False)
+        in_bulk = await demo.seed(db.create_session_factory(bulk_engine), bulk=True)
+
+        expected, written = await _canonical(engine), await _canonical(bulk_engine)
+        async with db.create_session_factory(bulk_engine)() as bulk_session:
+            audit = await _rows(bulk_session, models.AuditRecord)
+            feed = await _rows(bulk_session, models.FeedEvent)
+    finally:
+        await bulk_engine.dispose()
+
+    assert in_bulk == through_services
+    for table, rows in expected.items():
+        assert len(written[table]) == len(rows), table
+        for number, (row, wanted) in enumerate(zip(written[table], rows, strict=True)):
+            assert row == wanted, (table, number)
+    assert len(expected["deliveries"]) > 100
+    assert any(row["funded_through_id"] is not None for row in written["commitments"])
+    assert {row.action for row in audit} == {
+        "fx_rate.published",
+        "organisation.registered",
+        "coalition.created",
+        "workstream.created",
+        "demo.seeded_in_bulk",
+    }
+    bulk_record = next(row for row in audit if row.action == "demo.seeded_in_bulk")
+    assert bulk_record.after["commitments"] == len(written["commitments"])
+    assert {row.subject_type for row in feed} <= {"Coalition", "Workstream", "Organisation"}
+
+
+async def test_seeding_leaves_the_planner_statistics_of_what_it_wrote(session_factory, session):
+    await demo.seed(session_factory)
+
+    rows = await session.scalar(sa.select(sa.func.count()).select_from(models.Delivery))
+    if session.bind.dialect.name == "postgresql":
+        planned = await session.scalar(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'deliveries'")
+        )
+    else:
+        stat = await session.scalar(
+            sa.text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'deliveries' LIMIT 1")
+        )
+        planned = int(stat.split()[0])
+    assert rows > 100
+    assert planned == rows

@@ -1,4 +1,5 @@
-"""Fictional demo data: a learning coalition and an arts movement, seeded through the services.
+"""Fictional demo data: a learning coalition and an arts movement, seeded through the
+services (or, at large scales, written in bulk with the same rules: `bulk.py`).
 
 `seed` creates it once (a second run finds the learning coalition by its slug and stops);
 `issue_tokens` hands out fresh tokens to try the API with.
@@ -6,6 +7,7 @@
 
 from backend.demo.progress import bar
 from backend.demo.seeding import (
+    BULK_ABOVE_SCALE,
     SLUG,
     TOKEN_LIFETIME,
     DemoTokens,
@@ -16,6 +18,7 @@ from backend.demo.seeding import (
 )
 
 __all__ = [
+    "BULK_ABOVE_SCALE",
     "SLUG",
     "TOKEN_LIFETIME",
     "DemoTokens",

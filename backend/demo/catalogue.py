@@ -122,7 +122,7 @@ COALITIONS = [
         ["4", "5", "9", "17"],
         "A fictional coalition keeping learners learning when schools close: connectivity, "
         "teachers and girls' return to school.",
-        640,
+        1000,
     ),
     CoalitionFact(
         ARTS,
@@ -217,6 +217,23 @@ SDG_TARGETS = {
     "Stages for Learning": ["4.7", "11.4"],
     None: ["4.1", "17.17"],
 }
+# OECD DAC purpose codes (backend/codes/sectors.json) a workstream's commitments go to.
+SECTORS = {
+    "Connectivity flagship": ["22040", "11120", "11220"],
+    "Teachers flagship": ["11130", "11220", "11320"],
+    "Gender flagship": ["11220", "11260", "15170"],
+    "Stages for Learning": ["16061", "11231"],
+    None: ["11220", "11330", "11110"],
+}
+# Pass-through money: foundations (IATI type 60) channel some of their cash through a
+# multilateral's (40) open cash commitment in the same coalition.
+FUNDER_TYPES = {"60"}
+CHANNEL_TYPES = {"40"}
+FUNDED_THROUGH_SHARE = 0.35
+# Deliveries whose learners another partner reports too (co-reported reach), and the
+# shares of them each report is credited with.
+CO_REPORTED_SHARE = 0.08
+CO_REPORTED_SPLITS = [(Decimal(50), Decimal(50)), (Decimal(60), Decimal(40))]
 FINANCIAL_TITLES = [
     "Grant for {theme} in {country}",
     "Co-financing of {theme} in {country}",
@@ -284,6 +301,8 @@ DISPUTE_REASONS = [
     "No evidence yet that the devices reached the schools.",
     "The amount differs from the bank transfer received.",
 ]
+CO_REPORTED_NOTE = "Learners co-reported with {partner}; {share} % credited here."
+LATER_TRANCHE_NOTE = "Further tranche of the same transfer."
 DELIVERY_NOTES = [
     "First tranche, as agreed in the implementation plan.",
     "Handed over at the district education office.",

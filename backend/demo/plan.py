@@ -10,7 +10,7 @@ import random
 from decimal import Decimal
 
 from backend import models
-from backend.demo import catalogue, pledges
+from backend.demo import catalogue, pledges, tranches
 from backend.demo.catalogue import ARTS, LEARNING
 from backend.demo.records import (
     Plan,
@@ -24,16 +24,25 @@ from backend.services import organisations
 SEED = 20_261_125
 
 
-def build(*, scale: int, today: dt.date) -> Plan:
+def build(*, scale: int, today: dt.date, deliveries_per_commitment: float | None = None) -> Plan:
+    """The demo at `scale`; with `deliveries_per_commitment`, tranches are split until
+    there are at least that many deliveries per commitment on average (the same
+    commitments and activities, the same amounts delivered, in more deliveries)."""
     rng = random.Random(SEED)
     planned = _organisations(rng, scale)
     memberships = _memberships(planned, today)
+    rates = _rates(rng, today)
+    commitments = pledges.plan(rng, scale, today, planned, memberships)
+    if deliveries_per_commitment is not None:
+        # A generator of its own, so the density changes nothing else.
+        tranches.densify(random.Random(SEED + 1), commitments, deliveries_per_commitment, today)
+    tranches.co_report(rng, commitments)
     return Plan(
         today=today,
-        rates=_rates(rng, today),
+        rates=rates,
         organisations=[organisation for organisation, _ in planned],
         memberships=memberships,
-        commitments=pledges.plan(rng, scale, today, planned, memberships),
+        commitments=commitments,
         activities=_activities(rng, scale, today, memberships),
     )
 

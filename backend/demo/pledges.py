@@ -4,6 +4,7 @@ import datetime as dt
 import random
 from dataclasses import replace
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from backend import models
@@ -34,7 +35,8 @@ def plan(
     memberships: list[PlannedMembership],
 ) -> list[PlannedCommitment]:
     facts = {organisation.key: fact for organisation, fact in planned}
-    commitments = []
+    joined = {(m.coalition, m.organisation): m.joined_on for m in memberships}
+    commitments: list[PlannedCommitment] = []
     for coalition, mix in catalogue.STAGE_MIX.items():
         # Applicants never pledge; suspended and withdrawn members did while they were active.
         pledgers = [
@@ -43,10 +45,13 @@ def plan(
             if membership.coalition == coalition
             and membership.status is not models.MembershipStatus.APPLIED
         ]
-        weights = [
-            2 if facts[key].hub_category else _WEIGHTS.get(facts[key].organisation_type, 1)
-            for key in pledgers
-        ]
+        # Cumulative once: random.choices would add the weights up again for every draw.
+        weights = list(
+            accumulate(
+                2 if facts[key].hub_category else _WEIGHTS.get(facts[key].organisation_type, 1)
+                for key in pledgers
+            )
+        )
         receivers = [
             key for key in pledgers if facts[key].organisation_type in {"10", "11", "22", "24"}
         ]
@@ -54,16 +59,102 @@ def plan(
         stages = [stage for stage, count in mix.items() for _ in range(count * scale)]
         rng.shuffle(stages)
         embargoes = 3 * scale if coalition == LEARNING else 0
+        first = len(commitments)
         for stage in stages:
-            key = rng.choices(pledgers, weights)[0]
+            key = rng.choices(pledgers, cum_weights=weights)[0]
             workstream = rng.choice([*workstreams, None]) if rng.random() < 0.9 else None
             embargoed = stage is Stage.PLEDGED and embargoes > 0 and rng.random() < 0.3
             embargoes -= embargoed
             terms = _terms(rng, today, facts[key], workstream, embargoed)
-            commitments.append(
-                _lifecycle(rng, today, coalition, key, workstream, terms, stage, receivers)
-            )
+            commitment = _lifecycle(rng, today, coalition, key, workstream, terms, stage, receivers)
+            joined_on = joined[(coalition, key)]
+            assert joined_on is not None
+            commitments.append(_timeline(rng, today, commitment, joined_on))
+        _pass_through(rng, commitments, first, facts)
     return commitments
+
+
+def _timeline(
+    rng: random.Random, today: dt.date, planned: PlannedCommitment, joined_on: dt.date
+) -> PlannedCommitment:
+    """When it was recorded and when it last moved. Most are recent; some commitments that
+    never got past COMMITTED were recorded long ago and not touched since (stale: 12 or
+    24 months without a report), often with their end date passed (overdue)."""
+    yesterday = today - dt.timedelta(days=1)
+    delivered = [delivery.delivered_on for delivery in planned.deliveries]
+    # Recorded before its first delivery, after its organisation joined.
+    latest = min([*delivered, yesterday])
+    untouched = not delivered and "embargo_until" not in planned.terms
+    draw = rng.random()
+    stale: tuple[int, int] | None = None
+    if untouched and draw < 0.10:
+        stale = (1000, 740)  # days ago: red
+    elif untouched and draw < 0.25:
+        stale = (700, 380)  # yellow
+    if stale is not None and joined_on <= today - dt.timedelta(days=stale[1]):
+        earliest = max(today - dt.timedelta(days=stale[0]), joined_on)
+        latest = today - dt.timedelta(days=stale[1])
+    else:
+        untouched = False
+        earliest = min(max(latest - dt.timedelta(days=330), joined_on), latest)
+    recorded_on = _day_between(rng, earliest, latest)
+    terms = planned.terms
+    if untouched:
+        terms["start_date"] = recorded_on + dt.timedelta(days=rng.randint(0, 60))
+        terms["end_date"] = terms["start_date"] + dt.timedelta(days=rng.randint(180, 700))
+        if "value_date" in terms:
+            terms["value_date"] = recorded_on + dt.timedelta(days=rng.randint(0, 30))
+    recorded_at = _instant(rng, recorded_on)
+    # The last stage change, or the last delivery (which moved it into delivery).
+    progress_on: dt.date | None = None
+    last_delivery = max(delivered, default=None)
+    if planned.stage is not Stage.PLEDGED:
+        since = max(recorded_on, last_delivery or recorded_on)
+        until = min(since + dt.timedelta(days=30), yesterday) if untouched else yesterday
+        progress_on = since if since >= until else _day_between(rng, since, until)
+        if planned.stage is Stage.IN_DELIVERY and last_delivery is not None:
+            progress_on = last_delivery
+    last_progress_at = None
+    if progress_on is not None:
+        last_progress_at = max(recorded_at, _instant(rng, progress_on))
+    return replace(planned, recorded_at=recorded_at, last_progress_at=last_progress_at)
+
+
+def _pass_through(
+    rng: random.Random,
+    commitments: list[PlannedCommitment],
+    first: int,
+    facts: dict[str, catalogue.OrganisationFact],
+) -> None:
+    """Some foundations' cash goes through a multilateral's open cash commitment recorded
+    before it in the same coalition (positions from `first` on are this coalition's)."""
+    cash = (models.ResourceKind.FINANCIAL, models.ResourceKind.MIXED)
+    channels: list[int] = []
+    for position in range(first, len(commitments)):
+        commitment = commitments[position]
+        if commitment.terms["resource_kind"] not in cash:
+            continue
+        kind = facts[commitment.organisation].organisation_type
+        if kind in catalogue.CHANNEL_TYPES and commitment.stage in _OPEN:
+            channels.append(position)
+        elif (
+            kind in catalogue.FUNDER_TYPES
+            and channels
+            and rng.random() < catalogue.FUNDED_THROUGH_SHARE
+        ):
+            commitments[position] = replace(commitment, funded_through=rng.choice(channels))
+
+
+def _day_between(rng: random.Random, earliest: dt.date, latest: dt.date) -> dt.date:
+    return earliest + dt.timedelta(days=rng.randint(0, (latest - earliest).days))
+
+
+def _instant(rng: random.Random, day: dt.date) -> dt.datetime:
+    """A moment of office hours on `day`, in UTC."""
+    return dt.datetime.combine(day, dt.time(rng.randint(8, 17), rng.randint(0, 59)), tzinfo=dt.UTC)
+
+
+_OPEN = (Stage.PLEDGED, Stage.COMMITTED, Stage.IN_DELIVERY)
 
 
 def _terms(
@@ -96,6 +187,12 @@ def _terms(
     terms: dict[str, Any] = {
         "countries": countries,
         "sdg_targets": rng.sample(catalogue.SDG_TARGETS[workstream], 1 + (rng.random() < 0.4)),
+        # Most name their DAC sectors; the rest count as unspecified.
+        "sectors": (
+            rng.sample(catalogue.SECTORS[workstream], 1 + (rng.random() < 0.3))
+            if rng.random() < 0.7
+            else []
+        ),
         "start_date": start,
         "end_date": start + dt.timedelta(days=rng.randint(180, 900)),
         "visibility": visibility,
@@ -175,11 +272,18 @@ def _lifecycle(
         reason = rng.choice(catalogue.CANCELLATION_REASONS)
     deliveries: list[PlannedDelivery] = []
     if reached in (Stage.IN_DELIVERY, Stage.FULFILLED):
-        others = [receiver for receiver in receivers if receiver != key]
         deliveries = _deliveries(rng, today, terms, complete=stage is Stage.FULFILLED)
-        deliveries = [_reviewed(rng, delivery, others) for delivery in deliveries]
+        deliveries = [_reviewed(rng, delivery, receivers, key) for delivery in deliveries]
     return PlannedCommitment(
-        coalition, key, workstream, terms, stage, reached, deliveries, reason=reason
+        coalition,
+        key,
+        workstream,
+        terms,
+        stage,
+        reached,
+        deliveries,
+        reason=reason,
+        recorded_at=dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC),
     )
 
 
@@ -220,10 +324,15 @@ def _deliveries(
 
 
 def _reviewed(
-    rng: random.Random, delivery: PlannedDelivery, receivers: list[str]
+    rng: random.Random, delivery: PlannedDelivery, receivers: list[str], giver: str
 ) -> PlannedDelivery:
-    """Who received it, and whether the secretariat or the receiver confirmed or disputed it."""
-    receiver = rng.choice(receivers) if receivers and rng.random() < 0.4 else None
+    """Who received it (another organisation than the giver), and whether the secretariat
+    or the receiver confirmed or disputed it."""
+    receiver = None
+    if any(key != giver for key in receivers[:2]) and rng.random() < 0.4:
+        # Drawn again when it is the giver: uniform over the others, without listing them.
+        while (receiver := rng.choice(receivers)) == giver:
+            pass
     draw = rng.random()
     status = models.DeliveryStatus
     review = (

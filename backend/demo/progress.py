@@ -3,12 +3,13 @@ results."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
+from rich import progress as rich
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -16,10 +17,16 @@ from rich.progress import (
 )
 
 
+class Progress(Protocol):
+    def begin(self, total: int) -> None: ...
+
+    def advance(self, phase: str, steps: int = 1) -> None: ...
+
+
 class Bar:
     """Adapts a rich Progress to the `seeding.Progress` protocol."""
 
-    def __init__(self, progress: Progress, label: str) -> None:
+    def __init__(self, progress: rich.Progress, label: str) -> None:
         self.progress = progress
         self.label = label
         self.task: TaskID | None = None
@@ -42,5 +49,5 @@ def bar(label: str = "Seeding") -> Iterator[Bar]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    with rich.Progress(*columns, console=Console(stderr=True)) as progress:
         yield Bar(progress, label)

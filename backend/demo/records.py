@@ -29,7 +29,7 @@ class PlannedMembership:
     joined_on: dt.date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedDelivery:
     delivered_on: dt.date
     amount: Decimal | None = None
@@ -39,6 +39,9 @@ class PlannedDelivery:
     country: str | None = None
     receiver: str | None = None
     beneficiaries: int | None = None
+    # Percent of the beneficiaries credited here when another partner reports the same
+    # learners (co-reported reach); None: all of them.
+    beneficiary_share: Decimal | None = None
     evidence_url: str | None = None
     note: str | None = None
     review: models.DeliveryStatus = models.DeliveryStatus.REPORTED
@@ -58,6 +61,27 @@ class PlannedCommitment:
     reached: models.Stage
     deliveries: list[PlannedDelivery] = field(default_factory=list)
     reason: str | None = None
+    # When it was recorded (its created_at), and its last stage change or delivery
+    # (last_progress_at): the seeding sets both, as a history imported would have them.
+    recorded_at: dt.datetime = field(kw_only=True)
+    last_progress_at: dt.datetime | None = None
+    # The plan position of another member's commitment its cash passes through.
+    funded_through: int | None = None
+
+    @property
+    def updated_at(self) -> dt.datetime:
+        return max(self.recorded_at, self.last_progress_at or self.recorded_at)
+
+    @property
+    def version(self) -> int:
+        """The version the services leave it at: one more for every stage change (the
+        first delivery moves it to IN_DELIVERY)."""
+        moves = [
+            self.reached is not models.Stage.PLEDGED,
+            bool(self.deliveries),
+            self.stage in (models.Stage.FULFILLED, models.Stage.WITHDRAWN, models.Stage.CANCELLED),
+        ]
+        return 1 + sum(moves)
 
 
 @dataclass(frozen=True)

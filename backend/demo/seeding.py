@@ -6,19 +6,20 @@ a partner actor of that organisation does, as its staff would through the API.
 """
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from backend import models
 from backend.actors import SYSTEM, Actor
 from backend.db import SessionFactory
-from backend.demo import catalogue, records
+from backend.demo import bulk, catalogue, records
 from backend.demo import plan as planning
+from backend.demo.progress import Progress
 from backend.services import (
     activities,
     coalitions,
@@ -29,20 +30,17 @@ from backend.services import (
     organisations,
     tokens,
 )
-from backend.services.commitment_rules import CommitmentDraft
+from backend.services.commitment_rules import CommitmentDraft, ImportedRecord
 
 SLUG = catalogue.LEARNING
 # Service calls per transaction: large enough that COMMIT costs little, small enough that
 # a long seed holds no lock for long.
 BATCH = 250
+# Larger scales are written in bulk (backend/demo/bulk.py): the services take about 20 ms
+# per commitment with its deliveries, hours for a hundred thousand.
+BULK_ABOVE_SCALE = 10
 TOKEN_LIFETIME = dt.timedelta(days=30)
 Stage = models.Stage
-
-
-class Progress(Protocol):
-    def begin(self, total: int) -> None: ...
-
-    def advance(self, phase: str, steps: int = 1) -> None: ...
 
 
 class _Quiet:
@@ -78,18 +76,31 @@ async def seed(
     scale: int = 1,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    deliveries_per_commitment: float | None = None,
+    bulk: bool | None = None,
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
 ) -> Seeded:
-    """Create the demo once; a second run finds the learning coalition by slug and stops."""
+    """Create the demo once; a second run finds the learning coalition by slug and stops.
+
+    `bulk` writes the rows with SQLAlchemy Core in batches (`backend/demo/bulk.py`)
+    instead of one service call each; None: in bulk above BULK_ABOVE_SCALE."""
     if scale < 1:
         raise ValueError("scale must be at least 1")
+    if deliveries_per_commitment is not None and deliveries_per_commitment < 0:
+        raise ValueError("deliveries per commitment cannot be negative")
     async with session_factory() as session:
         if await coalitions.find(session, SYSTEM, slug=SLUG) is not None:
             return Seeded(created=False)
-    plan = planning.build(scale=scale, today=today or dt.date.today())
+    plan = planning.build(
+        scale=scale,
+        today=today or dt.date.today(),
+        deliveries_per_commitment=deliveries_per_commitment,
+    )
     progress = progress or _Quiet()
     progress.begin(plan.steps)
     async with _Batches(session_factory, progress) as batches:
         ids = await _coalitions(batches, plan)
+        ids.rate_window_days = rate_window_days
         for rate in plan.rates:
             await fx.publish_rate(
                 batches.session,
@@ -100,17 +111,13 @@ async def seed(
                 source=catalogue.RATE_SOURCE,
             )
             await batches.done("Exchange rates")
-        for planned in plan.organisations:
-            if planned.key not in ids.organisations:
-                await _register(batches, ids, planned)
-        for membership in plan.memberships:
-            await _admit(batches, ids, membership)
-        for commitment in plan.commitments:
-            await _commitment(batches, ids, commitment)
-        for activity in plan.activities:
-            await _activity(batches, ids, activity)
-        for membership in plan.memberships:
-            await _leave(batches, ids, membership)
+        if bulk if bulk is not None else scale > BULK_ABOVE_SCALE:
+            await batches.commit()
+            await _bulk(batches, ids, plan)
+        else:
+            await _through_services(batches, ids, plan)
+        await batches.commit()
+        await _analyze(batches.session)
         progress.advance("Done", 0)
     return Seeded(
         created=True,
@@ -120,6 +127,60 @@ async def seed(
         deliveries=plan.deliveries,
         activities=len(plan.activities),
     )
+
+
+# The tables a seed fills, whose statistics the query planner needs.
+_FILLED: list[type[SQLModel]] = [
+    models.Organisation,
+    models.Membership,
+    models.Commitment,
+    models.InKindLine,
+    models.Delivery,
+    models.Activity,
+    models.FxRate,
+    models.AuditRecord,
+    models.FeedEvent,
+]
+
+
+async def _analyze(session: AsyncSession) -> None:
+    """Fresh planner statistics for what was just written. Without them (autovacuum off,
+    or not come round yet) PostgreSQL plans for the empty tables it last saw: a dashboard
+    over 100,000 commitments then nests loops for minutes instead of a second."""
+    names = [models.table_of(model).name for model in _FILLED]
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(sa.text(f"ANALYZE {', '.join(names)}"))
+    else:
+        await session.execute(sa.text("ANALYZE"))
+    await session.commit()
+
+
+async def _through_services(batches: "_Batches", ids: "_Ids", plan: records.Plan) -> None:
+    for planned in plan.organisations:
+        if planned.key not in ids.organisations:
+            await _register(batches, ids, planned)
+    for membership in plan.memberships:
+        await _admit(batches, ids, membership)
+    for commitment in plan.commitments:
+        await _commitment(batches, ids, commitment)
+    for activity in plan.activities:
+        await _activity(batches, ids, activity)
+    for membership in plan.memberships:
+        await _leave(batches, ids, membership)
+
+
+async def _bulk(batches: "_Batches", ids: "_Ids", plan: records.Plan) -> None:
+    writer = bulk.Writer(
+        batches.session,
+        plan,
+        organisations=ids.organisations,
+        coalitions=ids.coalitions,
+        workstreams=ids.workstreams,
+        rate_window_days=ids.rate_window_days,
+        progress=batches.progress,
+    )
+    await writer.write()
 
 
 async def issue_tokens(session_factory: SessionFactory) -> DemoTokens:
@@ -201,6 +262,9 @@ class _Ids:
     # coalitions and workstreams referenced lets the services' `session.get` find them
     # there instead of asking the database again for every commitment.
     kept: list[object] = field(default_factory=list)
+    # Ids of the commitments seeded so far, in plan order (pass-through links name them).
+    commitments: list[int] = field(default_factory=list)
+    rate_window_days: int = fx.DEFAULT_WINDOW_DAYS
 
     def partner(self, key: str) -> Actor:
         """A member of the organisation's staff, acting through the API."""
@@ -304,15 +368,27 @@ async def _commitment(batches: _Batches, ids: _Ids, planned: records.PlannedComm
     workstream_id = None
     if planned.workstream is not None:
         workstream_id = ids.workstreams[(planned.coalition, planned.workstream)]
+    funded_through_id = None
+    if planned.funded_through is not None:
+        funded_through_id = ids.commitments[planned.funded_through]
     draft = CommitmentDraft(
         coalition_id=coalition_id,
         organisation_id=ids.organisations[planned.organisation],
         workstream_id=workstream_id,
+        funded_through_id=funded_through_id,
         **planned.terms,
     )
-    commitment = await commitments.pledge(session, SYSTEM, draft=draft)
+    # Recorded when the plan says, as the secretariat's earlier records brought in would be:
+    # money without a value date converts at that day's rate.
+    imported = ImportedRecord(
+        ref=f"CMT-{secrets.token_hex(5).upper()}", recorded_at=planned.recorded_at
+    )
+    commitment = await commitments.pledge(
+        session, SYSTEM, draft=draft, rate_window_days=ids.rate_window_days, imported=imported
+    )
     commitment_id = commitment.id
     assert commitment_id is not None
+    ids.commitments.append(commitment_id)
     if planned.reached is not Stage.PLEDGED:
         commitment = await commitments.advance(
             session,
@@ -351,6 +427,9 @@ async def _commitment(batches: _Batches, ids: _Ids, planned: records.PlannedComm
             version=commitment.version,
             reason=planned.reason or "",
         )
+    # The services stamp every move with the seeding's clock; the plan's history says when.
+    commitment.last_progress_at = planned.last_progress_at
+    commitment.updated_at = planned.updated_at
     await batches.done("Commitments")
 
 
@@ -374,6 +453,7 @@ async def _delivery(
             ids.organisations[delivery.receiver] if delivery.receiver else None
         ),
         beneficiaries=delivery.beneficiaries,
+        beneficiary_share=delivery.beneficiary_share,
         evidence_url=delivery.evidence_url,
         note=delivery.note,
     )
@@ -382,6 +462,7 @@ async def _delivery(
         ids.partner(planned.organisation),
         commitment_id=commitment.id,
         draft=draft,
+        rate_window_days=ids.rate_window_days,
     )
     assert reported.id is not None
     reviewer = SYSTEM

@@ -109,13 +109,22 @@ def listing_by(reader: access.Reader, filter: ActivityFilter) -> sa.Select[Any]:
     return statement
 
 
+def check_fields(draft: ActivityDraft, checks: Checks | None = None) -> None:
+    """The checks that need no database; with `checks`, the problems are added to it
+    instead (the caller adds its own and reports them all)."""
+    found = checks if checks is not None else Checks()
+    found.text("title", draft.title, required=True)
+    found.text("summary", draft.summary, limit=LONG_TEXT)
+    found.countries("countries", draft.countries)
+    for index, link in enumerate(draft.links):
+        found.url(f"links.{index}", link)
+    if checks is None:
+        found.done()
+
+
 async def _check(session: AsyncSession, draft: ActivityDraft) -> None:
     checks = Checks()
-    checks.text("title", draft.title, required=True)
-    checks.text("summary", draft.summary, limit=LONG_TEXT)
-    checks.countries("countries", draft.countries)
-    for index, link in enumerate(draft.links):
-        checks.url(f"links.{index}", link)
+    check_fields(draft, checks)
     organisation = models.Organisation
     involved = set(
         await session.scalars(

@@ -85,6 +85,21 @@ def check_reason(reason: str) -> None:
     checks.done()
 
 
+def check_terms(draft: CommitmentDraft, checks: Checks | None = None) -> None:
+    """The checks that need no database: every problem with the draft's own fields at once
+    (InvalidInput); with `checks`, the problems are added to it instead."""
+    found = checks if checks is not None else Checks()
+    found.text("title", draft.title, required=True)
+    found.text("description", draft.description, limit=LONG_TEXT)
+    _check_resources(found, draft)
+    found.countries("countries", draft.countries)
+    found.sdg_targets("sdg_targets", draft.sdg_targets)
+    found.sectors("sectors", draft.sectors)
+    found.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
+    if checks is None:
+        found.done()
+
+
 async def check(
     session: AsyncSession,
     draft: CommitmentDraft,
@@ -99,13 +114,7 @@ async def check(
     checks = Checks()
     if imported is not None:
         await _check_imported(session, checks, imported)
-    checks.text("title", draft.title, required=True)
-    checks.text("description", draft.description, limit=LONG_TEXT)
-    _check_resources(checks, draft)
-    checks.countries("countries", draft.countries)
-    checks.sdg_targets("sdg_targets", draft.sdg_targets)
-    checks.sectors("sectors", draft.sectors)
-    checks.date_order("end_date", draft.start_date, draft.end_date, start_name="start_date")
+    check_terms(draft, checks)
     checks.done()
     if await session.get(models.Organisation, draft.organisation_id) is None:
         raise NotFound("No organisation with this id.")

@@ -265,9 +265,8 @@ def _reported_by(actor: Actor, delivery: models.Delivery) -> bool:
     return actor.subject is not None and delivery.reported_by == actor.name
 
 
-async def _check(
-    session: AsyncSession, commitment: models.Commitment, draft: DeliveryDraft
-) -> models.InKindLine | None:
+def check_fields(draft: DeliveryDraft, *, resource_kind: models.ResourceKind) -> None:
+    """The checks that need no database, for a commitment of `resource_kind`."""
     checks = Checks()
     if draft.delivered_on > dt.date.today():
         checks.fail("delivered_on", BAD_RANGE, "A delivery cannot be dated in the future.")
@@ -282,7 +281,7 @@ async def _check(
         checks.required("currency", draft.currency)
         checks.positive("amount", draft.amount)
         checks.currency("currency", draft.currency)
-        if commitment.resource_kind is models.ResourceKind.IN_KIND:
+        if resource_kind is models.ResourceKind.IN_KIND:
             checks.fail("amount", NOT_ALLOWED, "This commitment has no cash part.")
     if goods:
         checks.required("in_kind_line_id", draft.in_kind_line_id)
@@ -299,6 +298,12 @@ async def _check(
     checks.url("evidence_url", draft.evidence_url)
     checks.text("note", draft.note, limit=2000)
     checks.done()
+
+
+async def _check(
+    session: AsyncSession, commitment: models.Commitment, draft: DeliveryDraft
+) -> models.InKindLine | None:
+    check_fields(draft, resource_kind=commitment.resource_kind)
     if draft.receiving_organisation_id is not None and (
         await session.get(models.Organisation, draft.receiving_organisation_id) is None
     ):

@@ -75,19 +75,26 @@ async def pin(
 ) -> PinnedRate | None:
     """Convert `row`'s money (the attributes named) and pin the rate on it: `usd_rate`,
     `usd_rate_date`, `usd_rate_source`. All four stay null when there is no usable rate."""
+    value, code = getattr(row, amount), getattr(row, currency)
+    rate = None
+    if value is not None and code is not None:
+        rate = await rate_on(session, currency=code, on=on, window_days=window_days)
+    apply(row, rate, amount=amount, amount_usd=amount_usd)
+    return rate
+
+
+def apply(row: Any, rate: PinnedRate | None, *, amount: str, amount_usd: str) -> None:
+    """Pin `rate` on `row` and convert its money (`amount` into `amount_usd`); None (no
+    usable rate, or no money) leaves all four columns null: the row is unconverted."""
     row.usd_rate = row.usd_rate_date = row.usd_rate_source = None
     setattr(row, amount_usd, None)
-    value, code = getattr(row, amount), getattr(row, currency)
-    if value is None or code is None:
-        return None
-    rate = await rate_on(session, currency=code, on=on, window_days=window_days)
-    if rate is None:
-        return None
+    value = getattr(row, amount)
+    if rate is None or value is None:
+        return
     row.usd_rate = rate.usd_per_unit
     row.usd_rate_date = rate.rate_date
     row.usd_rate_source = rate.source
     setattr(row, amount_usd, rate.convert(value))
-    return rate
 
 
 async def rate_of(

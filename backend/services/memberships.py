@@ -29,15 +29,23 @@ class MembershipDraft:
 _LEFT = (models.MembershipStatus.WITHDRAWN, models.MembershipStatus.REJECTED)
 
 
+def check_fields(draft: MembershipDraft, checks: Checks | None = None) -> None:
+    """The checks that need no database; with `checks`, the problems are added to it."""
+    found = checks if checks is not None else Checks()
+    found.required("status", draft.status)
+    found.required("role", draft.role)
+    found.date_order("left_on", draft.joined_on, draft.left_on, start_name="joined_on")
+    for index, principle in enumerate(draft.principles_accepted):
+        found.text(f"principles_accepted.{index}", principle, required=True, limit=100)
+    if draft.left_on is not None and draft.status not in _LEFT:
+        found.fail("left_on", NOT_ALLOWED, "Only a withdrawn or rejected membership has left.")
+    if checks is None:
+        found.done()
+
+
 async def _check(session: AsyncSession, coalition_id: int, draft: MembershipDraft) -> None:
     checks = Checks()
-    checks.required("status", draft.status)
-    checks.required("role", draft.role)
-    checks.date_order("left_on", draft.joined_on, draft.left_on, start_name="joined_on")
-    for index, principle in enumerate(draft.principles_accepted):
-        checks.text(f"principles_accepted.{index}", principle, required=True, limit=100)
-    if draft.left_on is not None and draft.status not in _LEFT:
-        checks.fail("left_on", NOT_ALLOWED, "Only a withdrawn or rejected membership has left.")
+    check_fields(draft, checks)
     if draft.workstream_ids:
         workstream = models.Workstream
         found = set(

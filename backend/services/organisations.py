@@ -34,9 +34,8 @@ class OrganisationFilter:
     coalition_id: int | None = None
 
 
-async def _check(
-    session: AsyncSession, draft: OrganisationDraft, *, other_than: int | None = None
-) -> None:
+def check_fields(draft: OrganisationDraft) -> None:
+    """The checks that need no database (InvalidInput with every problem)."""
     checks = Checks()
     checks.text("name", draft.name, required=True)
     checks.text("acronym", draft.acronym, limit=30)
@@ -48,6 +47,12 @@ async def _check(
     checks.url("website", draft.website)
     checks.text("description", draft.description, limit=LONG_TEXT)
     checks.done()
+
+
+async def _check(
+    session: AsyncSession, draft: OrganisationDraft, *, other_than: int | None = None
+) -> None:
+    check_fields(draft)
     if draft.iati_identifier is None:
         return
     organisation = models.Organisation
