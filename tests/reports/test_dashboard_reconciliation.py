@@ -15,7 +15,8 @@ from tests.reports.dashboards import (
     read,
     shown_breakdowns,
 )
-from tests.reports.expected import Dashboard, Raw, Reader, label
+from tests.reports.expected import Dashboard, Raw, Reader
+from tests.reports.expected_details import label
 
 FIRST, TODAY = world.FIRST_DAY, world.TODAY
 PERIODS = [
