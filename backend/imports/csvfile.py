@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backend.errors import BAD_FORMAT, DUPLICATE, NOT_ALLOWED, REQUIRED
 from backend.imports.outcome import Problem
+from backend.spreadsheet_cells import unguarded
 
 HEADER = 1
 
@@ -80,7 +81,8 @@ def read(path: Path, columns: Columns) -> Table:
             message = f"{len(record)} cells where the header has {len(header)} columns."
             problems.append(Problem(number, None, BAD_FORMAT, message))
             continue
-        cells = {name: cell.strip() for name, cell in zip(header, record, strict=True)}
+        # A text the exports kept from running as a formula loses its apostrophe.
+        cells = {name: unguarded(cell.strip()) for name, cell in zip(header, record, strict=True)}
         lines.append(Line(number, cells))
     return Table(header, lines, problems, rows=len(data))
 

@@ -1,7 +1,8 @@
 """How values are written in the hub's CSV files (UTF-8, a header row, RFC 4180).
 
 Decimals are plain strings (no exponent, no thousands separator, no trailing zeros), dates
-ISO 8601, instants ISO 8601 in UTC with `Z`, lists `;`-separated; an empty cell is null.
+ISO 8601, instants ISO 8601 in UTC with `Z`, lists `;`-separated; an empty cell is null; a
+text a spreadsheet would run as a formula starts with an apostrophe (backend/spreadsheet_cells).
 The importer reads exactly this back.
 """
 
@@ -11,6 +12,8 @@ import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
+
+from backend.spreadsheet_cells import guarded
 
 # Basis points in a whole (10000 = 100 %).
 WHOLE_BP = 10000
@@ -62,7 +65,7 @@ class Encoder:
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
     def encode(self, rows: Iterable[Sequence[str]]) -> bytes:
-        self._writer.writerows(rows)
+        self._writer.writerows([guarded(cell) for cell in row] for row in rows)
         chunk = self._buffer.getvalue().encode("utf-8")
         self._buffer.seek(0)
         self._buffer.truncate()

@@ -75,7 +75,7 @@ async def _more_of_every_kind(session: AsyncSession, world: exports_world.World)
         coalition,
         world.outsider,
         stage=Stage.COMMITTED,
-        title="Francs, cancelled",
+        title="=Francs, cancelled (a formula to a spreadsheet)",
         amount=Decimal("4000"),
         currency="CHF",
         value_date=dt.date(2025, 6, 4),

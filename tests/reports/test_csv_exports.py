@@ -443,3 +443,14 @@ async def test_batches_of_any_size_write_the_same_file(session, session_factory,
     # A commitment with two in-kind lines spans two rows of SQL: no batch splits it.
     assert b"".join(chunks) == whole
     assert len(chunks) >= 2
+
+
+async def test_a_title_a_spreadsheet_would_run_is_written_inert(session, session_factory):
+    coalition = await make_coalition(session, slug="learning-continuity")
+    await make_commitment(
+        session, coalition, await make_organisation(session), title='=HYPERLINK("http://x")'
+    )
+
+    _, values = await exported(session_factory, "commitments", coalition=coalition.slug)
+
+    assert values[csv_exports.COMMITMENT_COLUMNS.index("title")] == '\'=HYPERLINK("http://x")'
