@@ -100,6 +100,7 @@ async def pledge(
             return earlier
     coalition = await coalitions.get(session, actor, coalition_id=draft.coalition_id)
     coalitions.require_open(coalition)
+    await _require_listed_channel(session, actor, draft.funded_through_id)
     await commitment_rules.check(session, draft, imported=imported)
     commitment = models.Commitment(
         **_columns(draft),
@@ -148,6 +149,8 @@ async def revise(
         CommitmentDraft, commitment, in_kind=[InKindDraft.of(line) for line in current_lines]
     )
     draft = replace(draft, **changes)
+    if draft.funded_through_id != commitment.funded_through_id:
+        await _require_listed_channel(session, actor, draft.funded_through_id)
     await commitment_rules.check(session, draft, commitment_id=commitment_id)
     if "in_kind" in changes and await _has_deliveries(session, commitment_id):
         raise InvalidTransition(
@@ -400,6 +403,15 @@ async def _writable(session: AsyncSession, actor: Actor, commitment_id: int) -> 
         actor, organisation_id=commitment.organisation_id, coalition_id=commitment.coalition_id
     )
     return commitment
+
+
+async def _require_listed_channel(
+    session: AsyncSession, actor: Actor, channel_id: int | None
+) -> None:
+    """A pass-through link names a commitment the actor may see (NotFound otherwise, so an
+    embargoed or members-only commitment's id reveals nothing)."""
+    if channel_id is not None:
+        await get(session, actor, commitment_id=channel_id)
 
 
 def _require_open(commitment: models.Commitment) -> None:

@@ -233,3 +233,18 @@ async def test_a_bad_share_is_refused(session, api, fields, code):
         "__typename": "ValidationFailed",
         "fields": [{"field": "beneficiaryShare", "code": code}],
     }
+
+
+async def test_a_link_to_a_commitment_the_partner_may_not_see_is_not_found(session, api):
+    coalition, _, token, _ = await _foundation_and_agency(session)
+    hidden = await make_commitment(
+        session,
+        coalition,
+        await make_organisation(session),
+        stage=models.Stage.COMMITTED,
+        embargo_until=models.utcnow() + dt.timedelta(days=5),
+    )
+
+    data = await api(PLEDGE, _pledge(coalition, fundedThroughId=gid(hidden)), token=token)
+
+    assert data["pledgeCommitment"] == {"__typename": "NotFound", "code": "NOT_FOUND"}
