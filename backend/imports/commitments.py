@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend import models
+from backend.csv_columns import COMMITMENT_COLUMNS
 from backend.db import SessionFactory
 from backend.errors import DUPLICATE, InvalidInput, NotFound
 from backend.imports import commitment_rows, compare, csvfile, pinned
@@ -23,38 +24,7 @@ from backend.services import commitment_rules, commitments
 
 COLUMNS = csvfile.Columns(
     name="commitments.csv",
-    known=(
-        "ref",
-        "coalition",
-        "workstream",
-        "organisation",
-        "organisation_country",
-        "title",
-        "description",
-        "stage",
-        "resource_kind",
-        "amount",
-        "currency",
-        "value_date",
-        "earmarking",
-        "usd_rate",
-        "usd_rate_date",
-        "usd_rate_source",
-        "amount_usd",
-        "in_kind_lines",
-        "in_kind_value_usd",
-        "countries",
-        "sdg_targets",
-        "sectors",
-        "start_date",
-        "end_date",
-        "visibility",
-        "embargo_until",
-        "funded_through",
-        "closing_reason",
-        "last_progress_at",
-        "created_at",
-    ),
+    known=COMMITMENT_COLUMNS,
     required=frozenset({"ref", "coalition", "organisation", "title", "resource_kind"}),
 )
 # The services' field names, as the file's columns.

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
+from backend.csv_columns import DELIVERY_COLUMNS
 from backend.db import SessionFactory
 from backend.errors import DUPLICATE, NOT_ALLOWED, REQUIRED
 from backend.imports import compare, csvfile, pinned, references
@@ -24,33 +25,7 @@ from backend.services import commitments, deliveries
 
 COLUMNS = csvfile.Columns(
     name="deliveries.csv",
-    known=(
-        "commitment",
-        "key",
-        "delivered_on",
-        "amount",
-        "currency",
-        "amount_usd",
-        "usd_rate",
-        "usd_rate_date",
-        "usd_rate_source",
-        "in_kind_line",
-        "quantity",
-        "unit",
-        "in_kind_value_usd",
-        "country",
-        "receiving_organisation",
-        "beneficiaries",
-        "beneficiary_share",
-        "evidence_url",
-        "note",
-        "status",
-        "reported_by",
-        "reviewed_by",
-        "reviewed_at",
-        "dispute_reason",
-        "created_at",
-    ),
+    known=DELIVERY_COLUMNS,
     required=frozenset({"commitment", "key", "delivered_on"}),
 )
 FIELDS = {

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from backend import models
+from backend.csv_columns import ORGANISATION_COLUMNS
 from backend.db import SessionFactory
 from backend.errors import AMBIGUOUS, DUPLICATE
 from backend.imports import compare, csvfile
@@ -21,16 +22,7 @@ from backend.services import organisations
 
 COLUMNS = csvfile.Columns(
     name="organisations.csv",
-    known=(
-        "iati_identifier",
-        "name",
-        "acronym",
-        "organisation_type",
-        "hub_category",
-        "country",
-        "website",
-        "description",
-    ),
+    known=ORGANISATION_COLUMNS,
     required=frozenset({"name", "organisation_type", "country"}),
 )
 Key = tuple[str, ...]

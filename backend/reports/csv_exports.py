@@ -19,96 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import models
+from backend.csv_columns import (
+    COMMITMENT_COLUMNS,
+    DELIVERY_COLUMNS,
+    LINE_FIELDS,
+    ORGANISATION_COLUMNS,
+)
 from backend.reports import csv_format as cell
 from backend.reports.filters import Selection, matching
 from backend.reports.scope import Scope, commitments, in_scope
 from backend.reports.streaming import BATCH, batches
-
-ORGANISATION_COLUMNS = (
-    "iati_identifier",
-    "name",
-    "acronym",
-    "organisation_type",
-    "hub_category",
-    "country",
-    "website",
-    "description",
-)
-COMMITMENT_COLUMNS = (
-    "ref",
-    "coalition",
-    "workstream",
-    "organisation",
-    "organisation_country",
-    "title",
-    "description",
-    "stage",
-    "resource_kind",
-    "amount",
-    "currency",
-    "value_date",
-    "earmarking",
-    "usd_rate",
-    "usd_rate_date",
-    "usd_rate_source",
-    "amount_usd",
-    "in_kind_lines",
-    "in_kind_value_usd",
-    "countries",
-    "sdg_targets",
-    "sectors",
-    "start_date",
-    "end_date",
-    "visibility",
-    "embargo_until",
-    "funded_through",
-    "closing_reason",
-    "last_progress_at",
-    "created_at",
-)
-DELIVERY_COLUMNS = (
-    "commitment",
-    "key",
-    "delivered_on",
-    "amount",
-    "currency",
-    "amount_usd",
-    "usd_rate",
-    "usd_rate_date",
-    "usd_rate_source",
-    "in_kind_line",
-    "quantity",
-    "unit",
-    "in_kind_value_usd",
-    "country",
-    "receiving_organisation",
-    "beneficiaries",
-    "beneficiary_share",
-    "evidence_url",
-    "note",
-    "status",
-    "reported_by",
-    "reviewed_by",
-    "reviewed_at",
-    "dispute_reason",
-    "created_at",
-)
-# The keys of an `in_kind_lines` object: an InKindDraft's fields, then the pinned USD value.
-LINE_FIELDS = (
-    "category",
-    "description",
-    "quantity",
-    "unit",
-    "fair_value",
-    "fair_value_currency",
-    "valuation_method",
-    "free_of_charge",
-    "free_until",
-    "fair_value_usd",
-    "usd_rate",
-    "usd_rate_date",
-    "usd_rate_source",
-)
 
 
 def _organisations() -> Any:
