@@ -20,7 +20,7 @@ from backend.errors import DUPLICATE, NOT_ALLOWED, REQUIRED
 from backend.imports import compare, csvfile, pinned, references
 from backend.imports.compare import View
 from backend.imports.outcome import Outcome
-from backend.imports.runner import Progress, Row, Run, run
+from backend.imports.runner import Progress, Row, Run, each_line, run
 from backend.services import commitments, deliveries
 
 COLUMNS = csvfile.Columns(
@@ -58,17 +58,11 @@ async def import_file(
 ) -> Outcome:
     keys: dict[tuple[str, str], int] = {}
 
-    async def work(importing: Run) -> None:
-        for line in importing.lines:
-            async with importing.row(line) as row:
-                await _import(importing, row, keys)
-            importing.progress.advance("Deliveries")
-
     return await run(
         session_factory,
         path,
         COLUMNS,
-        work,
+        each_line("Deliveries", lambda importing, row: _import(importing, row, keys)),
         fields=FIELDS,
         dry_run=dry_run,
         progress=progress,

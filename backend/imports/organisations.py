@@ -17,7 +17,7 @@ from backend.errors import AMBIGUOUS, DUPLICATE
 from backend.imports import compare, csvfile
 from backend.imports.compare import View
 from backend.imports.outcome import Outcome
-from backend.imports.runner import Progress, Row, Run, run
+from backend.imports.runner import Progress, Row, Run, each_line, run
 from backend.services import organisations
 
 COLUMNS = csvfile.Columns(
@@ -38,17 +38,11 @@ async def import_file(
 ) -> Outcome:
     keys: dict[Key, int] = {}
 
-    async def work(importing: Run) -> None:
-        for line in importing.lines:
-            async with importing.row(line) as row:
-                await _import(importing, row, keys)
-            importing.progress.advance("Organisations")
-
     return await run(
         session_factory,
         path,
         COLUMNS,
-        work,
+        each_line("Organisations", lambda importing, row: _import(importing, row, keys)),
         fields={},
         dry_run=dry_run,
         progress=progress,

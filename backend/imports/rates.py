@@ -13,7 +13,7 @@ from backend.errors import DUPLICATE, REQUIRED, InvalidInput
 from backend.imports import csvfile
 from backend.imports.compare import plain
 from backend.imports.outcome import Outcome
-from backend.imports.runner import Progress, Row, Run, run
+from backend.imports.runner import Progress, Row, Run, each_line, run
 from backend.services import fx
 
 COLUMNS = csvfile.Columns(
@@ -34,17 +34,11 @@ async def import_file(
 ) -> Outcome:
     keys: dict[tuple[str, str], int] = {}
 
-    async def work(importing: Run) -> None:
-        for line in importing.lines:
-            async with importing.row(line) as row:
-                await _import(importing, row, keys)
-            importing.progress.advance("Rates")
-
     return await run(
         session_factory,
         path,
         COLUMNS,
-        work,
+        each_line("Rates", lambda importing, row: _import(importing, row, keys)),
         fields=FIELDS,
         dry_run=dry_run,
         progress=progress,

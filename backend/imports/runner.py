@@ -137,6 +137,19 @@ class Run:
 Work = Callable[[Run], Awaitable[None]]
 
 
+def each_line(label: str, import_row: Callable[[Run, Row], Awaitable[None]]) -> Work:
+    """Work that imports every line as one row, in the file's order, a step of `label`
+    on the progress bar each."""
+
+    async def work(importing: Run) -> None:
+        for line in importing.lines:
+            async with importing.row(line) as row:
+                await import_row(importing, row)
+            importing.progress.advance(label)
+
+    return work
+
+
 async def run(
     session_factory: SessionFactory,
     path: Path,
