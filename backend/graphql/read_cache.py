@@ -47,15 +47,18 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
+import orjson
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from backend.actors import Actor
 from backend.config import Settings
 from backend.graphql.bounded import Bounded
+from backend.services import access
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,24 @@ _BUMP = """
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
 return redis.call('INCR', KEYS[1])
 """
+
+
+def result_key(
+    text: str, operation_name: str | None, variables: dict[str, Any] | None, actor: Actor
+) -> str:
+    """(document, variables, visibility scope): what a read's result depends on, besides
+    the data and the time (the generation and valid_until cover those)."""
+    kind = access.reader_kind(actor)
+    scope = (
+        [kind]
+        if kind != access.ORGANISATION
+        else [kind, actor.organisation_id, sorted(actor.member_coalition_ids)]
+    )
+    material = orjson.dumps(
+        [hashlib.sha256(text.encode()).hexdigest(), operation_name, variables or {}, scope],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(material).hexdigest()
 
 
 class ReadCache(Protocol):

@@ -35,6 +35,7 @@ from backend.graphql.bounded import Bounded
 from backend.graphql.compiled.reads import CompiledReadsExtension
 from backend.graphql.context import Context
 from backend.graphql.limits import Limits, document_limits, validation_rule
+from backend.graphql.report_cache import report_cache
 from backend.graphql.trusted_documents import TrustedDocuments, trusted_documents_only
 
 
@@ -177,12 +178,15 @@ def build(
     """The schema; `rules` from validation_rules (built here if not given), and with
     `trusted_only` anonymous and partner callers may run only those documents."""
     rules = rules if rules is not None else validation_rules(production=production, limits=limits)
+    documents = trusted_only or TrustedDocuments()
     extensions: list[object] = [
         CloseOperationScope,
         permissions.WritesNeedSignIn,
         errors.MaskUnexpectedErrors,
         # The portal's trusted queries: one compiled statement each, no resolver.
         CompiledReadsExtension,
+        # The dashboard's trusted reports: whole answers kept between writes.
+        report_cache(documents),
         # Parsing and validating the same document again costs more than running most
         # queries: both are cached by document text (bounded LRU). Parsing is limited in
         # size and tokens.

@@ -16,6 +16,9 @@ from backend.actors import Actor
 from backend.errors import PermissionDenied, Unauthenticated
 from events.envelope import Envelope
 
+# The kinds of reader whose reads differ (reader_kind).
+SECRETARIAT, ORGANISATION, ANONYMOUS = "secretariat", "organisation", "anonymous"
+
 
 def require_authenticated(actor: Actor) -> None:
     if actor.is_anonymous:
@@ -77,6 +80,14 @@ class Reader:
     member_of: Callable[[Any], sa.ColumnElement[bool]]
     # Embargoes end at this instant.
     now: Any
+
+
+def reader_kind(actor: Actor) -> str:
+    """Whose rules `reader_of` applies: the secretariat's, an organisation's (then its id and
+    member coalitions matter too), or an anonymous reader's."""
+    if actor.is_secretariat:
+        return SECRETARIAT
+    return ANONYMOUS if actor.organisation_id is None else ORGANISATION
 
 
 def reader_of(actor: Actor) -> Reader:

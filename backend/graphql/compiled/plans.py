@@ -30,14 +30,9 @@ from backend.graphql.compiled.roots import (
 from backend.models.base import UTCDateTime
 from backend.services import access
 
-SECRETARIAT, ORGANISATION, ANONYMOUS = "secretariat", "organisation", "anonymous"
+SECRETARIAT, ORGANISATION, ANONYMOUS = access.SECRETARIAT, access.ORGANISATION, access.ANONYMOUS
+reader_kind = access.reader_kind
 Fragments = dict[str, FragmentDefinitionNode]
-
-
-def reader_kind(actor: Actor) -> str:
-    if actor.is_secretariat:
-        return SECRETARIAT
-    return ANONYMOUS if actor.organisation_id is None else ORGANISATION
 
 
 def _reader(kind: str, dialect: str) -> access.Reader:

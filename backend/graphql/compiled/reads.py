@@ -4,7 +4,6 @@ time (Strawberry parses and validates the document, and the extension plans it),
 the read lane (`backend/graphql/read_lane.py`) before the stack for the same text."""
 
 import datetime as dt
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -22,8 +21,8 @@ from backend.graphql import scalars
 from backend.graphql.bounded import Bounded
 from backend.graphql.compiled import json_sql, statements
 from backend.graphql.compiled.compiler import Fallback, Unsupported
-from backend.graphql.compiled.plans import Plan, reader_kind
-from backend.graphql.read_cache import ReadCache
+from backend.graphql.compiled.plans import Plan
+from backend.graphql.read_cache import ReadCache, result_key
 from backend.graphql.read_lane import response_body
 from backend.graphql.trusted_documents import TrustedDocuments, canonical, select_operation
 from backend.models.base import UTCDateTime
@@ -110,7 +109,7 @@ class CompiledReads:
             return None  # the reference path reports the variables' errors
         now = dt.datetime.now(dt.UTC)
         generation = await cache.generation() if cache is not None else None
-        key = _cache_key(text, operation_name, raw_variables, actor) if cache is not None else ""
+        key = result_key(text, operation_name, raw_variables, actor) if cache is not None else ""
         # A public read the lane missed is read from the database, so both entries are
         # stored with the same valid_until.
         public = public if actor.is_anonymous else None
@@ -148,23 +147,6 @@ class CompiledReads:
 async def close(reads: "CompiledReads | None") -> None:
     if reads is not None:
         await reads.statements.close()
-
-
-def _cache_key(
-    text: str, operation_name: str | None, variables: dict[str, Any] | None, actor: Actor
-) -> str:
-    """(document, variables, visibility scope): what a compiled result depends on."""
-    kind = reader_kind(actor)
-    scope = (
-        [kind]
-        if kind != "organisation"
-        else [kind, actor.organisation_id, sorted(actor.member_coalition_ids)]
-    )
-    material = orjson.dumps(
-        [hashlib.sha256(text.encode()).hexdigest(), operation_name, variables or {}, scope],
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(material).hexdigest()
 
 
 class CompiledReadsExtension(SchemaExtension):
