@@ -577,7 +577,7 @@ def _report(run: Run, measured: list[Measured]) -> None:
         "",
         f"{run.name}:",
         f"{'query':<40}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
-        f"{'CPU ms':>8}{'PG ms':>8}{'x p50':>8}",
+        f"{'max ms':>8}{'>300ms':>8}{'CPU ms':>8}{'PG ms':>8}{'x p50':>8}",
     ]
     baseline = measured[0].load
     floor = percentile(baseline.latencies, 0.5) if baseline.latencies else None
@@ -593,6 +593,7 @@ def _report(run: Run, measured: list[Measured]) -> None:
         lines.append(
             f"{item.case.name:<40}{count:>9}{count / load.seconds:>8.1f}{_ms(p50):>8}"
             f"{_ms(percentile(load.latencies, 0.95)):>8}{_ms(percentile(load.latencies, 0.99)):>8}"
+            f"{_ms(max(load.latencies)):>8}{sum(t > 0.3 for t in load.latencies):>8}"
             f"{_ms(item.server_cpu / count):>8}{postgres:>8}{ratio:>8}"
             + (f"  ({load.failures} failed)" if load.failures else "")
             + (f"  ({item.writes} pledges)" if item.writes else "")

@@ -9,7 +9,9 @@ under the write generation taken before it was read, for its reader's visibility
 until the next embargo end or midnight, whichever comes first; every committed write puts
 it out of reach, as it does the compiled reads' entries.
 
-Only the portal's trusted report operations (`REPORT_OPERATIONS`, sent as the documents in
+An anonymous request's whole response is kept for the read lane too, which answers the
+same body again before the GraphQL stack (backend/graphql/read_lane.py). Only the portal's
+trusted report operations (`REPORT_OPERATIONS`, sent as the documents in
 schema/operations/ hold them) are kept: their fields depend on nothing but the data, the
 day and the reader's visibility scope, which is what the key holds. Answers with errors are
 never kept. Concurrent misses of one entry in this process wait for the first to read it
@@ -27,6 +29,7 @@ from graphql import ExecutionResult, OperationType
 from strawberry.extensions import SchemaExtension
 
 from backend.graphql.read_cache import ReadCache, result_key
+from backend.graphql.read_lane import response_body
 from backend.graphql.trusted_documents import TrustedDocuments, select_operation
 from backend.services import embargoes
 
@@ -140,6 +143,11 @@ class ReportCache(SchemaExtension):
             [moment for moment in (embargo_ends, next_midnight(now)) if moment is not None]
         )
         await cache.put(key, generation, data, valid_until)
+        # An anonymous request the read lane missed: the same bytes again, before the stack.
+        public = getattr(self.execution_context.context, "public_read", None)
+        if public is not None and self.execution_context.context.actor.is_anonymous:
+            public_key, public_generation = public
+            await cache.put(public_key, public_generation, response_body(data), valid_until)
         ReportCache.misses += 1
         return data
 

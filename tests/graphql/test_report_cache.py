@@ -25,6 +25,7 @@ from tests.factories import (
     make_organisation,
     make_token,
 )
+from tests.hub_processes import two_processes
 
 OPERATIONS = Path(__file__).parents[2] / "schema/operations"
 DASHBOARD = (OPERATIONS / "dashboard.graphql").read_text()
@@ -118,6 +119,36 @@ async def test_a_committed_write_is_in_the_next_report(settings, engine, session
     assert after == "2250.00"
 
 
+async def test_processes_share_kept_reports_and_every_write_clears_them(
+    settings, session, redis_url, redis_prefix, partner
+):
+    coalition, token, _ = partner
+    body = _body("CoalitionDashboard", slug=coalition.slug)
+    pledge = {
+        "coalitionId": gid(coalition),
+        "title": "Radio lessons",
+        "resourceKind": "FINANCIAL",
+        "amount": "250",
+        "currency": "USD",
+    }
+    async with (
+        two_processes(settings, redis_url, redis_prefix) as (first, second),
+        httpx.AsyncClient(base_url=f"http://{first}") as one,
+        httpx.AsyncClient(base_url=f"http://{second}") as other,
+    ):
+        computed = _pledged(await _ask(one, body, token))
+        # Behind the hub's back: the other process answers what the first one kept.
+        await make_commitment(
+            session, coalition, await make_organisation(session), amount=Decimal("1000")
+        )
+        shared = _pledged(await _ask(other, body, token))
+        await _ask(other, {"query": PLEDGE, "variables": {"input": pledge}}, token)
+        after = _pledged(await _ask(one, body, token))
+
+    assert computed == shared == "1000.00"
+    assert after == "2250.00"
+
+
 async def test_readers_never_share_an_answer(settings, engine, session, partner):
     coalition, owner_token, owner = partner
     other = await make_organisation(session, name="Other Foundation")
@@ -155,6 +186,24 @@ async def test_an_embargo_ending_is_in_the_next_report(settings, engine, session
 
     assert during == ["1000.00", "1000.00"]
     assert after == "1040.00"
+
+
+async def test_an_anonymous_report_is_answered_again_before_the_graphql_stack(
+    settings, engine, session, statement_counter, partner
+):
+    coalition, _, _ = partner
+    body = _body("CoalitionDashboard", slug=coalition.slug)
+    async with app_with(settings, engine, read_cache=True) as app, client_of(app) as client:
+        first = await client.post("/graphql", json=body)
+        hits = report_cache.ReportCache.hits
+        statement_counter.reset()
+        again = await client.post("/graphql", json=body)
+
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert statement_counter.statements == []
+    # Not from the extension's lookup: the read lane answered it.
+    assert report_cache.ReportCache.hits == hits
 
 
 def test_an_answer_is_kept_until_midnight_at_the_latest() -> None:
