@@ -2,9 +2,10 @@
 
 Creates a fresh database, migrates it, seeds the demo at --scale in bulk with
 --deliveries-per-commitment, profiles the dashboard in process (its SQL statements, each
-part of it alone, and with --explain the plans of the slowest statements), starts
-`coalition-hub serve` on loopback and drives, one after the other: a trivial query (the
-baseline), the coalition dashboard as the secretariat and as a partner, and the
+part of it alone, and with --explain the plans of the slowest statements), then three
+times starts `coalition-hub serve` on loopback — the read cache off, on, and on with a
+partner pledging every --write-every seconds — and drives, one after the other: a trivial
+query (the baseline), the coalition dashboard as the secretariat and as a partner, and the
 secretariat's portfolio; prints the figures, stops the server and drops the database. See
 bench/README.md.
 
