@@ -72,7 +72,7 @@ class ReportCache(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         cache: ReadCache | None = getattr(context, "read_cache", None)
-        key = self._key(cache) if cache is not None else None
+        key = self._key() if cache is not None else None
         if cache is None or key is None:
             yield
             return
@@ -103,13 +103,17 @@ class ReportCache(SchemaExtension):
         answer: bytes | None = None
         try:
             yield
-            answer = await self._keep(cache, key, generation, now)
+            try:
+                answer = await self._keep(cache, key, generation, now)
+            except Exception:
+                # The answer is computed: keeping it must never fail the request.
+                log.exception("report cache: could not keep the answer; it is computed again")
         finally:
             if leader is not None:
                 self._flights.pop(flight, None)
                 leader.set_result(answer)
 
-    def _key(self, cache: ReadCache) -> str | None:
+    def _key(self) -> str | None:
         """The entry of a trusted report operation; None for anything else."""
         execution = self.execution_context
         document, text = execution.graphql_document, execution.query

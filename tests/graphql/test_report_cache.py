@@ -278,3 +278,19 @@ def test_every_report_operation_is_a_trusted_query() -> None:
     }
 
     assert reports == report_cache.REPORT_OPERATIONS
+
+
+async def test_an_answer_that_cannot_be_kept_is_still_given(
+    settings, engine, session, monkeypatch, partner
+):
+    coalition, token, _ = partner
+    body = _body("CoalitionDashboard", slug=coalition.slug)
+    async with app_with(settings, engine, read_cache=True) as app, client_of(app) as client:
+
+        async def refuse(*_: Any) -> None:
+            raise RuntimeError("the cache is full")
+
+        monkeypatch.setattr(app.state.read_cache, "put", refuse)
+        answers = [_pledged(await _ask(client, body, token)) for _ in range(2)]
+
+    assert answers == ["1000.00", "1000.00"]
