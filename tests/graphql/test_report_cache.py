@@ -51,6 +51,17 @@ async def _ask(
     return response.json()
 
 
+def _pledge_of_250(coalition: models.Coalition, title: str) -> dict[str, Any]:
+    """PledgeCommitmentInput: 250 USD in cash."""
+    return {
+        "coalitionId": gid(coalition),
+        "title": title,
+        "resourceKind": "FINANCIAL",
+        "amount": "250",
+        "currency": "USD",
+    }
+
+
 def _pledged(answer: dict[str, Any]) -> str:
     assert "errors" not in answer, answer
     return answer["data"]["coalition"]["dashboard"]["totals"]["pledgedUsd"]
@@ -96,13 +107,7 @@ async def test_a_report_is_answered_again_without_reading_its_figures(
 async def test_a_committed_write_is_in_the_next_report(settings, engine, session, partner):
     coalition, token, _ = partner
     body = _body("CoalitionDashboard", slug=coalition.slug)
-    pledge = {
-        "coalitionId": gid(coalition),
-        "title": "Connectivity for 200 schools",
-        "resourceKind": "FINANCIAL",
-        "amount": "250",
-        "currency": "USD",
-    }
+    pledge = _pledge_of_250(coalition, "Connectivity for 200 schools")
     async with app_with(settings, engine, read_cache=True) as app, client_of(app) as client:
         before = _pledged(await _ask(client, body, token))
         # Behind the hub's back (no write path, no bump): still the kept answer.
@@ -124,13 +129,7 @@ async def test_processes_share_kept_reports_and_every_write_clears_them(
 ):
     coalition, token, _ = partner
     body = _body("CoalitionDashboard", slug=coalition.slug)
-    pledge = {
-        "coalitionId": gid(coalition),
-        "title": "Radio lessons",
-        "resourceKind": "FINANCIAL",
-        "amount": "250",
-        "currency": "USD",
-    }
+    pledge = _pledge_of_250(coalition, "Radio lessons")
     async with (
         two_processes(settings, redis_url, redis_prefix) as (first, second),
         httpx.AsyncClient(base_url=f"http://{first}") as one,
