@@ -39,7 +39,6 @@ class EventType(StrEnum):
     MEMBERSHIP_CHANGED = "membership.changed"
     ACTIVITY_PUBLISHED = "activity.published"
     ACTIVITY_ANNOUNCED = "activity.announced"
-    PLAN_ACTION_PUBLISHED = "plan_action.published"
 
 
 class Message(BaseModel):
@@ -108,19 +107,6 @@ class ActivityMessage(Message):
     countries: list[str] = []
 
 
-class PlanActionMessage(Message):
-    """A visibility plan's communication action was published."""
-
-    id: int
-    kind: str
-    title: str
-    published_on: dt.date | None = None
-    link: str | None = None
-    # The commitment's ref, or the workstream's name: whose plan it is.
-    commitment: str | None = None
-    workstream: str | None = None
-
-
 CATALOGUE: dict[EventType, type[Message]] = {
     EventType.COMMITMENT_PLEDGED: CommitmentMessage,
     EventType.COMMITMENT_ANNOUNCED: CommitmentMessage,
@@ -137,7 +123,6 @@ CATALOGUE: dict[EventType, type[Message]] = {
     EventType.MEMBERSHIP_CHANGED: MembershipMessage,
     EventType.ACTIVITY_PUBLISHED: ActivityMessage,
     EventType.ACTIVITY_ANNOUNCED: ActivityMessage,
-    EventType.PLAN_ACTION_PUBLISHED: PlanActionMessage,
 }
 
 

@@ -4,8 +4,7 @@ secretariat requires for a voluntary contribution (a commitment) or for a workst
 Access: a commitment's plan is written by its owning organisation's admins and editors
 (``require_partner_writer``) and by the secretariat's administrators; a workstream's plan by
 the secretariat's administrators only. Plans are read by the commitment's owner and the
-secretariat; anyone else reads no plan (``None``): coalition members hear of a published
-action through the feed, with the commitment's visibility (see ``_announce``).
+secretariat; anyone else reads no plan (``None``), coalition members included.
 
 Actions move PLANNED -> PUBLISHED | CANCELLED; any other move is refused with
 INVALID_TRANSITION. Publishing an action of a plan that needs donor approval is refused
@@ -21,10 +20,9 @@ from sqlmodel import col
 
 from backend import models
 from backend.actors import Actor
-from backend.errors import BAD_RANGE, InvalidTransition, NotFound
-from backend.services import access, audit, feed
+from backend.errors import BAD_RANGE, FieldIssue, InvalidInput, InvalidTransition, NotFound
+from backend.services import access, audit
 from backend.services.validation import LONG_TEXT, Checks
-from events import messages
 
 DONOR_APPROVAL_REQUIRED = "DONOR_APPROVAL_REQUIRED"
 # Where an action may go from each status; the rest are refused.
@@ -171,7 +169,6 @@ async def publish_action(
     await audit.record(
         session, actor, action="communication_action.published", entity=action, before=before
     )
-    await _announce(session, plan, action)
     return action
 
 
@@ -306,47 +303,20 @@ async def _writable_action(
     return action
 
 
-async def _announce(
-    session: AsyncSession, plan: models.VisibilityPlan, action: models.CommunicationAction
-) -> None:
-    """Tell the feed, with the commitment's visibility. A confidential or still-embargoed
-    commitment's action is not announced at all: its owner and the secretariat see it in
-    the plan, and the feed's public and member tiers must not learn of it."""
-    await session.flush()
-    assert action.id is not None and plan.id is not None
-    organisation_id = None
-    visibility = models.Visibility.PUBLIC
-    commitment_ref = workstream_name = None
-    if plan.commitment_id is not None:
-        commitment = await _commitment(session, plan.commitment_id)
-        embargoed = commitment.embargo_until is not None and (
-            commitment.embargo_until > models.utcnow()
+async def set_plan(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    commitment_id: int | None,
+    workstream_id: int | None,
+    draft: PlanDraft,
+) -> models.VisibilityPlan:
+    """`set_for_commitment` or `set_for_workstream`: exactly one of the two ids."""
+    if (commitment_id is None) == (workstream_id is None):
+        raise InvalidInput(
+            [FieldIssue("commitment_id", BAD_RANGE, "Give a commitment or a workstream.")]
         )
-        if commitment.visibility is models.Visibility.CONFIDENTIAL or embargoed:
-            return
-        organisation_id, visibility = commitment.organisation_id, commitment.visibility
-        commitment_ref = commitment.ref
-    else:
-        assert plan.workstream_id is not None
-        workstream = await session.get(models.Workstream, plan.workstream_id)
-        assert workstream is not None
-        workstream_name = workstream.name
-    feed.record(
-        session,
-        type=messages.EventType.PLAN_ACTION_PUBLISHED,
-        subject_type="CommunicationAction",
-        subject_id=action.id,
-        coalition_id=plan.coalition_id,
-        organisation_id=organisation_id,
-        visibility=visibility,
-        embargo_until=None,
-        message=messages.PlanActionMessage(
-            id=action.id,
-            kind=action.kind.value,
-            title=action.title,
-            published_on=action.published_on,
-            link=action.link,
-            commitment=commitment_ref,
-            workstream=workstream_name,
-        ),
-    )
+    if commitment_id is not None:
+        return await set_for_commitment(session, actor, commitment_id=commitment_id, draft=draft)
+    assert workstream_id is not None
+    return await set_for_workstream(session, actor, workstream_id=workstream_id, draft=draft)

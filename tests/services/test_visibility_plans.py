@@ -1,5 +1,5 @@
 """Visibility plans: who writes and reads them, the action state machine, donor approval,
-the audit trail and the feed event of a published action."""
+and the audit trail."""
 
 import datetime as dt
 
@@ -40,14 +40,6 @@ async def _given(session, **commitment_fields):
     await make_membership(session, coalition, organisation)
     commitment = await make_commitment(session, coalition, organisation, **commitment_fields)
     return coalition, organisation, commitment
-
-
-async def _events(session):
-    event = models.FeedEvent
-    rows = await session.scalars(
-        sa.select(event).where(event.type == "plan_action.published").order_by(event.id)
-    )
-    return list(rows)
 
 
 async def test_the_owner_writes_its_commitments_plan_and_every_write_is_audited(session):
@@ -212,48 +204,3 @@ async def test_publishing_waits_for_the_donors_approval(session):
     assert approved.donor_approved_by == "Jane Doe, Acme Foundation"
     assert approved.donor_approved_at is not None
     assert published.status is Status.PUBLISHED
-
-
-@pytest.mark.parametrize(
-    ("visibility", "announced"),
-    [
-        (models.Visibility.PUBLIC, True),
-        (models.Visibility.MEMBERS, True),
-        (models.Visibility.CONFIDENTIAL, False),
-    ],
-)
-async def test_a_published_action_reaches_the_feed_with_the_commitments_visibility(
-    session, visibility, announced
-):
-    _, organisation, commitment = await _given(session, visibility=visibility)
-    plan = await visibility_plans.set_for_commitment(
-        session, SYSTEM, commitment_id=commitment.id, draft=PLAN
-    )
-    action = await visibility_plans.add_action(session, SYSTEM, plan_id=plan.id, draft=ACTION)
-    await visibility_plans.publish_action(session, SYSTEM, action_id=action.id)
-    await session.commit()
-
-    events = await _events(session)
-    if not announced:
-        assert events == []
-        return
-    [event] = events
-    assert (event.visibility, event.organisation_id, event.embargo_until) == (
-        visibility,
-        organisation.id,
-        None,
-    )
-    assert event.payload["commitment"] == commitment.ref
-    assert event.payload["kind"] == "PRESS_RELEASE"
-
-
-async def test_an_embargoed_commitments_action_is_not_announced(session):
-    embargo = models.utcnow() + dt.timedelta(days=30)
-    _, _, commitment = await _given(session, embargo_until=embargo)
-    plan = await visibility_plans.set_for_commitment(
-        session, SYSTEM, commitment_id=commitment.id, draft=PLAN
-    )
-    action = await visibility_plans.add_action(session, SYSTEM, plan_id=plan.id, draft=ACTION)
-    await visibility_plans.publish_action(session, SYSTEM, action_id=action.id)
-    await session.commit()
-    assert await _events(session) == []
