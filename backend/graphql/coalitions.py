@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from backend.graphql.dashboard import Dashboard
     from backend.graphql.memberships import Membership
     from backend.graphql.organisations import Organisation
+    from backend.graphql.visibility_plans import VisibilityPlan
 
 from backend.graphql import commitments as commitment_types
 from backend.graphql import dashboard as dashboard_types
@@ -63,6 +64,15 @@ class Workstream(relay.Node):
         coalition = await info.context.loaders.coalition.load(self.model.coalition_id)
         assert coalition is not None
         return Coalition.from_model(coalition)
+
+    @strawberry.field(description="Its visibility plan; for the secretariat only (null otherwise).")
+    async def visibility_plan(
+        self, info: CoalitionInfo
+    ) -> Annotated["VisibilityPlan", strawberry.lazy("backend.graphql.visibility_plans")] | None:
+        from backend.graphql import visibility_plans as plan_types
+
+        assert self.model.id is not None
+        return await plan_types.of_workstream(info, self.model.id)
 
 
 @strawberry.type(description="A multi-stakeholder coalition, movement or fund.")

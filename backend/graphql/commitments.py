@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from backend.graphql.coalitions import Coalition, Workstream
     from backend.graphql.deliveries import Delivery
     from backend.graphql.organisations import Organisation
+    from backend.graphql.visibility_plans import VisibilityPlan
 
 from backend.graphql import coalitions as coalition_types
 from backend.graphql import deliveries as delivery_types
@@ -185,6 +186,17 @@ class Commitment(relay.Node):
     async def in_kind(self, info: CommitmentInfo) -> list[InKindLine]:
         rows = await info.context.loaders.in_kind_lines_of_commitment.load(self.model.id)
         return [InKindLine.from_model(row, show_values=self.show_values) for row in rows]
+
+    @strawberry.field(
+        description="Its visibility plan; null when it has none or for readers other than "
+        "its owner and the secretariat."
+    )
+    async def visibility_plan(
+        self, info: CommitmentInfo
+    ) -> Annotated["VisibilityPlan", strawberry.lazy("backend.graphql.visibility_plans")] | None:
+        from backend.graphql import visibility_plans as plan_types
+
+        return await plan_types.of_commitment(info, self.model)
 
     @strawberry.field(description="Deliveries against it, newest first.")
     async def deliveries(

@@ -37,6 +37,12 @@ DeliveryStatus = strawberry.enum(
 )
 ActivityKind = strawberry.enum(models.ActivityKind, description="What kind of activity.")
 Role = strawberry.enum(models.Role, description="What a token's holder may do.")
+CommunicationKind = strawberry.enum(
+    models.CommunicationKind, description="Press release, social post, event or report mention."
+)
+ActionStatus = strawberry.enum(
+    models.ActionStatus, description="PLANNED -> PUBLISHED | CANCELLED (both final)."
+)
 
 REGISTERED = (
     CoalitionKind,
@@ -53,4 +59,6 @@ REGISTERED = (
     DeliveryStatus,
     ActivityKind,
     Role,
+    CommunicationKind,
+    ActionStatus,
 )

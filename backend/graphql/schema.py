@@ -30,6 +30,7 @@ from backend.graphql import (
     scalars,
     tokens,
     viewer,
+    visibility_plans,
 )
 from backend.graphql.bounded import Bounded
 from backend.graphql.compiled.reads import CompiledReadsExtension
@@ -70,6 +71,7 @@ class Mutation(
     activities.Mutation,
     tokens.Mutation,
     fx.Mutation,
+    visibility_plans.Mutation,
 ):
     pass
 

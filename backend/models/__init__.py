@@ -27,8 +27,15 @@ from backend.models.delivery import Delivery, DeliveryStatus
 from backend.models.feed_event import FeedEvent
 from backend.models.fx_rate import FxRate
 from backend.models.organisation import HubCategory, Organisation
+from backend.models.visibility_plan import (
+    ActionStatus,
+    CommunicationAction,
+    CommunicationKind,
+    VisibilityPlan,
+)
 
 __all__ = [
+    "ActionStatus",
     "Activity",
     "ActivityKind",
     "ApiToken",
@@ -37,6 +44,8 @@ __all__ = [
     "CoalitionKind",
     "CoalitionStatus",
     "Commitment",
+    "CommunicationAction",
+    "CommunicationKind",
     "Delivery",
     "DeliveryStatus",
     "FeedEvent",
@@ -53,6 +62,7 @@ __all__ = [
     "Role",
     "Stage",
     "Visibility",
+    "VisibilityPlan",
     "Workstream",
     "WorkstreamKind",
     "WorkstreamStatus",

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
 from backend.actors import SYSTEM, Actor
+from backend.graphql.relay import to_global_id
 from backend.graphql.schema import schema
-from backend.services import deliveries, memberships
+from backend.services import deliveries, memberships, visibility_plans
 from tests.factories import (
     gid,
     make_coalition,
@@ -31,6 +32,7 @@ from tests.factories import (
 
 ANON = "UNAUTHENTICATED"  # a GraphQL error: the whole operation is refused
 NO = "PermissionDenied"
+PLAN_ACTION = "CommunicationAction"
 
 CALLERS = (
     "anonymous",
@@ -68,6 +70,31 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "createApiToken": (ANON, "IssuedApiToken", NO, "IssuedApiToken", NO, NO, NO, NO),
     "revokeApiToken": (ANON, "ApiToken", NO, "ApiToken", NO, NO, NO, NO),
     "publishFxRate": (ANON, "FxRate", NO, NO, NO, NO, NO, NO),
+    # Visibility plans: a commitment's by its owner's writers or the secretariat's admins.
+    "setVisibilityPlan": (
+        ANON,
+        "VisibilityPlan",
+        NO,
+        "VisibilityPlan",
+        "VisibilityPlan",
+        NO,
+        NO,
+        NO,
+    ),
+    "recordDonorApproval": (
+        ANON,
+        "VisibilityPlan",
+        NO,
+        "VisibilityPlan",
+        "VisibilityPlan",
+        NO,
+        NO,
+        NO,
+    ),
+    "addCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
+    "updateCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
+    "publishCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
+    "cancelCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
 }
 
 
@@ -240,6 +267,65 @@ async def a_rate(session: AsyncSession, world: World) -> dict[str, Any]:
     return {"currency": "EUR", "rateDate": "2026-01-02", "usdPerUnit": "1.08", "source": "ECB"}
 
 
+async def a_plan(session: AsyncSession, world: World) -> models.VisibilityPlan:
+    commitment = await make_commitment(session, world.coalition, world.owner)
+    assert commitment.id is not None
+    plan = await visibility_plans.set_for_commitment(
+        session,
+        SYSTEM,
+        commitment_id=commitment.id,
+        draft=visibility_plans.PlanDraft(acknowledgement="Thanks", donor_approval_required=True),
+    )
+    await session.commit()
+    return plan
+
+
+async def a_plan_of_a_commitment(session: AsyncSession, world: World) -> dict[str, Any]:
+    commitment = await make_commitment(session, world.coalition, world.owner)
+    return {"commitmentId": gid(commitment), "acknowledgement": "With thanks."}
+
+
+async def a_donor_approval(session: AsyncSession, world: World) -> dict[str, Any]:
+    plan = await a_plan(session, world)
+    return {"planId": to_global_id("VisibilityPlan", plan.id), "approvedBy": "Jane"}
+
+
+async def a_new_plan_action(session: AsyncSession, world: World) -> dict[str, Any]:
+    plan = await a_plan(session, world)
+    return {
+        "planId": to_global_id("VisibilityPlan", plan.id),
+        "kind": "PRESS_RELEASE",
+        "title": "Launch",
+        "plannedOn": "2026-12-01",
+    }
+
+
+async def a_plan_action(session: AsyncSession, world: World) -> dict[str, Any]:
+    plan = await a_plan(session, world)
+    assert plan.id is not None
+    plan.donor_approval_required = False
+    session.add(plan)
+    action = await visibility_plans.add_action(
+        session,
+        SYSTEM,
+        plan_id=plan.id,
+        draft=visibility_plans.ActionDraft(
+            kind=models.CommunicationKind.SOCIAL_POST, title="Post", planned_on=dt.date.today()
+        ),
+    )
+    await session.commit()
+    return {"id": to_global_id("CommunicationAction", action.id)}
+
+
+async def a_plan_action_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {
+        **await a_plan_action(session, world),
+        "kind": "EVENT_MENTION",
+        "title": "At the summit",
+        "plannedOn": "2026-12-20",
+    }
+
+
 WRITES: dict[str, tuple[str, Given]] = {
     "createCoalition": ("CreateCoalitionInput", a_new_coalition),
     "updateCoalition": ("UpdateCoalitionInput", a_coalition_change),
@@ -261,6 +347,12 @@ WRITES: dict[str, tuple[str, Given]] = {
     "createApiToken": ("CreateApiTokenInput", a_new_token),
     "revokeApiToken": ("RevokeApiTokenInput", a_token_to_revoke),
     "publishFxRate": ("PublishFxRateInput", a_rate),
+    "setVisibilityPlan": ("SetVisibilityPlanInput", a_plan_of_a_commitment),
+    "recordDonorApproval": ("RecordDonorApprovalInput", a_donor_approval),
+    "addCommunicationAction": ("AddCommunicationActionInput", a_new_plan_action),
+    "updateCommunicationAction": ("UpdateCommunicationActionInput", a_plan_action_change),
+    "publishCommunicationAction": ("PublishCommunicationActionInput", a_plan_action),
+    "cancelCommunicationAction": ("CancelCommunicationActionInput", a_plan_action),
 }
 
 
