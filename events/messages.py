@@ -39,6 +39,11 @@ class EventType(StrEnum):
     MEMBERSHIP_CHANGED = "membership.changed"
     ACTIVITY_PUBLISHED = "activity.published"
     ACTIVITY_ANNOUNCED = "activity.announced"
+    NEED_POSTED = "need.posted"
+    OFFER_LISTED = "offer.listed"
+    MATCH_PROPOSED = "match.proposed"
+    MATCH_ACCEPTED = "match.accepted"
+    COMMUNICATION_PUBLISHED = "communication.published"
 
 
 class Message(BaseModel):
@@ -107,6 +112,62 @@ class ActivityMessage(Message):
     countries: list[str] = []
 
 
+class NeedMessage(Message):
+    id: int
+    ref: str
+    title: str
+    country: str
+    category: str
+    quantity: Figure
+    unit: str
+    priority: str
+    needed_by: dt.date | None = None
+    # The ministry that asks; None when the secretariat posted the need.
+    organisation: OrganisationRef | None = None
+
+
+class OfferMessage(Message):
+    id: int
+    ref: str
+    title: str
+    category: str
+    countries: list[str] = []
+    worldwide: bool
+    capacity: Figure
+    unit: str
+    organisation: OrganisationRef
+
+
+class MatchMessage(Message):
+    id: int
+    status: str
+    need_ref: str
+    need_title: str
+    country: str
+    offer_ref: str
+    offer_title: str
+    quantity: Figure
+    unit: str
+    score: int
+    # The offering member.
+    organisation: OrganisationRef
+
+
+class CommunicationMessage(Message):
+    """A published communication action of a visibility plan."""
+
+    id: int
+    kind: str
+    title: str
+    published_on: dt.date
+    link: str | None = None
+    # What it acknowledges: a commitment (ref and title) or a workstream (name).
+    commitment_ref: str | None = None
+    commitment_title: str | None = None
+    workstream: str | None = None
+    organisation: OrganisationRef | None = None
+
+
 CATALOGUE: dict[EventType, type[Message]] = {
     EventType.COMMITMENT_PLEDGED: CommitmentMessage,
     EventType.COMMITMENT_ANNOUNCED: CommitmentMessage,
@@ -123,6 +184,11 @@ CATALOGUE: dict[EventType, type[Message]] = {
     EventType.MEMBERSHIP_CHANGED: MembershipMessage,
     EventType.ACTIVITY_PUBLISHED: ActivityMessage,
     EventType.ACTIVITY_ANNOUNCED: ActivityMessage,
+    EventType.NEED_POSTED: NeedMessage,
+    EventType.OFFER_LISTED: OfferMessage,
+    EventType.MATCH_PROPOSED: MatchMessage,
+    EventType.MATCH_ACCEPTED: MatchMessage,
+    EventType.COMMUNICATION_PUBLISHED: CommunicationMessage,
 }
 
 

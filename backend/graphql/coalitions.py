@@ -103,6 +103,10 @@ class Coalition(relay.Node):
         names = codes.names("sdg_goals")
         return [SdgGoal(code=code, name=names.get(code, "")) for code in self.model.sdg_goals]
 
+    @strawberry.field(description="What members must attest before an offer of theirs is listed.")
+    def offer_attestations_required(self) -> list[models.Attestation]:
+        return [models.Attestation(code) for code in self.model.offer_attestations_required]
+
     @strawberry.field(description="The organisation hosting the secretariat.")
     async def host_organisation(
         self, info: CoalitionInfo
@@ -220,6 +224,9 @@ class CreateCoalitionInput:
     sdg_goals: list[str] = strawberry.field(
         default_factory=list, description="SDG goal codes, 1 to 17."
     )
+    offer_attestations_required: list[models.Attestation] = strawberry.field(
+        default_factory=list, description="What members must attest before an offer is listed."
+    )
 
 
 @strawberry.input(description="Changes to a coalition; omitted fields stay as they are.")
@@ -245,6 +252,10 @@ class UpdateCoalitionInput:
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Purpose.")
     sdg_goals: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="SDG goal codes, 1 to 17; replaces the list."
+    )
+    offer_attestations_required: list[models.Attestation] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="What members must attest before an offer is listed; replaces the list.",
     )
 
 

@@ -107,6 +107,57 @@ class ActivitySnapshot:
     countries: list[str] = strawberry.field(description="Where.")
 
 
+@strawberry.type(description="A need as posted.")
+class NeedSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Need.")
+    ref: str = strawberry.field(description="The need's reference.")
+    title: str = strawberry.field(description="What is asked.")
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2.")
+    category: str = strawberry.field(description="In-kind category.")
+    quantity: Decimal = strawberry.field(description="How much is asked.")
+    unit: str = strawberry.field(description="Unit of the quantity.")
+    priority: str = strawberry.field(description="HIGH, MEDIUM or LOW.")
+    needed_by: dt.date | None = strawberry.field(description="When it is needed.")
+
+
+@strawberry.type(description="An offer as listed.")
+class OfferSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Offer.")
+    ref: str = strawberry.field(description="The offer's reference.")
+    title: str = strawberry.field(description="What is offered.")
+    category: str = strawberry.field(description="In-kind category.")
+    countries: list[str] = strawberry.field(description="Where it is available.")
+    worldwide: bool = strawberry.field(description="Available in every country.")
+    capacity: Decimal = strawberry.field(description="How much is offered.")
+    unit: str = strawberry.field(description="Unit of the capacity.")
+
+
+@strawberry.type(description="A match as proposed or accepted.")
+class MatchSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the Match.")
+    status: str = strawberry.field(description="PROPOSED or ACCEPTED.")
+    need_ref: str = strawberry.field(description="The need's reference.")
+    need_title: str = strawberry.field(description="What the need asks.")
+    country: str = strawberry.field(description="The need's country.")
+    offer_ref: str = strawberry.field(description="The offer's reference.")
+    offer_title: str = strawberry.field(description="What the offer gives.")
+    quantity: Decimal = strawberry.field(description="How much of the offer answers the need.")
+    unit: str = strawberry.field(description="Unit of the quantity.")
+    score: int = strawberry.field(description="The ranking's score out of 100.")
+
+
+@strawberry.type(description="A communication action of a visibility plan, as published.")
+class CommunicationSnapshot:
+    id: strawberry.ID = strawberry.field(description="Global id of the CommunicationAction.")
+    kind: str = strawberry.field(description="PRESS_RELEASE, SOCIAL_POST, ...")
+    title: str = strawberry.field(description="Headline.")
+    published_on: dt.date = strawberry.field(description="When it was published.")
+    link: str | None = strawberry.field(description="Where to read it.")
+    commitment_ref: str | None = strawberry.field(description="The commitment acknowledged.")
+    commitment_title: str | None = strawberry.field(description="Its title.")
+    workstream: str | None = strawberry.field(description="The workstream acknowledged.")
+
+
 @strawberry.interface(description="An item of the live feed: an event, or a reset.")
 class FeedItem:
     cursor: str | None = strawberry.field(
@@ -134,6 +185,12 @@ class FeedEvent(FeedItem):
     )
     activity: ActivitySnapshot | None = strawberry.field(
         description="The subject, for activity.* events."
+    )
+    need: NeedSnapshot | None = strawberry.field(description="The subject, for need.* events.")
+    offer: OfferSnapshot | None = strawberry.field(description="The subject, for offer.* events.")
+    match: MatchSnapshot | None = strawberry.field(description="The subject, for match.* events.")
+    communication: CommunicationSnapshot | None = strawberry.field(
+        description="The subject, for communication.* events."
     )
 
 
@@ -182,6 +239,10 @@ def _event(positioned: Positioned, *, amounts: bool) -> FeedEvent:
         delivery=None,
         membership=None,
         activity=None,
+        need=None,
+        offer=None,
+        match=None,
+        communication=None,
     )
     if isinstance(message, messages.CommitmentMessage):
         event.organisation = OrganisationSnapshot.of(message.organisation)
@@ -241,7 +302,67 @@ def _event(positioned: Positioned, *, amounts: bool) -> FeedEvent:
             workstream=message.workstream,
             countries=list(message.countries),
         )
+    else:
+        _coordination(event, message)
     return event
+
+
+def _coordination(event: FeedEvent, message: messages.Message) -> None:
+    """The subjects of the coordination layer's events: needs, offers, matches and
+    published communication actions."""
+    if isinstance(message, messages.NeedMessage):
+        if message.organisation is not None:
+            event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.need = NeedSnapshot(
+            id=relay.to_global_id("Need", message.id),
+            ref=message.ref,
+            title=message.title,
+            country=message.country,
+            category=message.category,
+            quantity=message.quantity,
+            unit=message.unit,
+            priority=message.priority,
+            needed_by=message.needed_by,
+        )
+    elif isinstance(message, messages.OfferMessage):
+        event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.offer = OfferSnapshot(
+            id=relay.to_global_id("Offer", message.id),
+            ref=message.ref,
+            title=message.title,
+            category=message.category,
+            countries=list(message.countries),
+            worldwide=message.worldwide,
+            capacity=message.capacity,
+            unit=message.unit,
+        )
+    elif isinstance(message, messages.MatchMessage):
+        event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.match = MatchSnapshot(
+            id=relay.to_global_id("Match", message.id),
+            status=message.status,
+            need_ref=message.need_ref,
+            need_title=message.need_title,
+            country=message.country,
+            offer_ref=message.offer_ref,
+            offer_title=message.offer_title,
+            quantity=message.quantity,
+            unit=message.unit,
+            score=message.score,
+        )
+    elif isinstance(message, messages.CommunicationMessage):
+        if message.organisation is not None:
+            event.organisation = OrganisationSnapshot.of(message.organisation)
+        event.communication = CommunicationSnapshot(
+            id=relay.to_global_id("CommunicationAction", message.id),
+            kind=message.kind,
+            title=message.title,
+            published_on=message.published_on,
+            link=message.link,
+            commitment_ref=message.commitment_ref,
+            commitment_title=message.commitment_title,
+            workstream=message.workstream,
+        )
 
 
 @dataclass(frozen=True)

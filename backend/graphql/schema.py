@@ -23,7 +23,10 @@ from backend.graphql import (
     errors,
     feed,
     fx,
+    matches,
     memberships,
+    needs,
+    offers,
     organisations,
     permissions,
     relay,
@@ -54,6 +57,8 @@ class Query(
     dashboard.Query,
     audit.Query,
     tokens.Query,
+    needs.Query,
+    offers.Query,
 ):
     pass
 
@@ -72,6 +77,9 @@ class Mutation(
     tokens.Mutation,
     fx.Mutation,
     visibility_plans.Mutation,
+    needs.Mutation,
+    offers.Mutation,
+    matches.Mutation,
 ):
     pass
 
@@ -90,6 +98,9 @@ NODE_TYPES = [
     deliveries.Delivery,
     activities.Activity,
     tokens.ApiToken,
+    needs.Need,
+    offers.Offer,
+    matches.Match,
 ]
 # The feed's item types, reached only through the FeedItem interface.
 FEED_TYPES = [feed.FeedEvent, feed.FeedReset]

@@ -26,6 +26,9 @@ from backend.models.commitment import (
 from backend.models.delivery import Delivery, DeliveryStatus
 from backend.models.feed_event import FeedEvent
 from backend.models.fx_rate import FxRate
+from backend.models.match import Match, MatchStatus
+from backend.models.need import Need, NeedPriority, NeedStatus, TargetGroup
+from backend.models.offer import Attestation, Offer, OfferStatus
 from backend.models.organisation import HubCategory, Organisation
 from backend.models.visibility_plan import (
     ActionStatus,
@@ -39,6 +42,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "ApiToken",
+    "Attestation",
     "AuditRecord",
     "Coalition",
     "CoalitionKind",
@@ -54,13 +58,21 @@ __all__ = [
     "InKindCategory",
     "InKindLine",
     "JsonListContains",
+    "Match",
+    "MatchStatus",
     "Membership",
     "MembershipRole",
     "MembershipStatus",
+    "Need",
+    "NeedPriority",
+    "NeedStatus",
+    "Offer",
+    "OfferStatus",
     "Organisation",
     "ResourceKind",
     "Role",
     "Stage",
+    "TargetGroup",
     "Visibility",
     "VisibilityPlan",
     "Workstream",

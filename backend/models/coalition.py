@@ -61,6 +61,8 @@ class Coalition(SQLModel, table=True):
     description: str | None = Field(default=None, sa_type=sa.Text)
     # UNSDG goal codes ("4", "17"), kept in the order the secretariat gave them.
     sdg_goals: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    # What members must attest before the secretariat lists their offers (models.Attestation).
+    offer_attestations_required: list[str] = Field(default_factory=list, sa_type=JSONDocument)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -35,6 +35,8 @@ class CoalitionDraft:
     status: models.CoalitionStatus = models.CoalitionStatus.ACTIVE
     description: str | None = None
     sdg_goals: list[str] = field(default_factory=list)
+    # models.Attestation values members must give before their offers are listed.
+    offer_attestations_required: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from backend.errors import (
     NotFound,
     PermissionDenied,
 )
-from backend.services import access, audit, commitments, feed, fx
+from backend.services import access, audit, commitments, feed, fx, needs
 from backend.services.validation import Checks
 from events import messages
 
@@ -166,6 +166,7 @@ async def _record(
         )
     await audit.record(session, actor, action="delivery.reported", entity=delivery, before=None)
     await _announce(session, messages.EventType.DELIVERY_REPORTED, delivery, commitment)
+    await needs.refresh_for_commitment(session, commitment_id)
     return delivery
 
 
@@ -241,6 +242,7 @@ async def _review(
         Status.DISPUTED: messages.EventType.DELIVERY_DISPUTED,
     }[status]
     await _announce(session, event, delivery, commitment)
+    await needs.refresh_for_commitment(session, delivery.commitment_id)
     return delivery
 
 

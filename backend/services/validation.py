@@ -75,6 +75,14 @@ class Checks:
         for index, value in enumerate(values):
             self.country(f"{field}.{index}", value)
 
+    def languages(self, field: str, values: Sequence[str]) -> None:
+        """ISO 639-1 codes ("en", "pt"), in either case."""
+        for index, value in enumerate(values):
+            if len(value) != 2 or not value.isascii() or not value.isalpha():
+                self.fail(
+                    f"{field}.{index}", BAD_FORMAT, f"'{value}' is not an ISO 639-1 language code."
+                )
+
     def sdg_targets(self, field: str, values: Sequence[str]) -> None:
         for index, value in enumerate(values):
             if not codes.is_sdg_target(value):

@@ -21,8 +21,9 @@ from sqlmodel import col
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, FieldIssue, InvalidInput, InvalidTransition, NotFound
-from backend.services import access, audit
+from backend.services import access, audit, feed
 from backend.services.validation import LONG_TEXT, Checks
+from events import messages
 
 DONOR_APPROVAL_REQUIRED = "DONOR_APPROVAL_REQUIRED"
 # Where an action may go from each status; the rest are refused.
@@ -169,6 +170,7 @@ async def publish_action(
     await audit.record(
         session, actor, action="communication_action.published", entity=action, before=before
     )
+    await _announce(session, action, plan)
     return action
 
 
@@ -320,3 +322,41 @@ async def set_plan(
         return await set_for_commitment(session, actor, commitment_id=commitment_id, draft=draft)
     assert workstream_id is not None
     return await set_for_workstream(session, actor, workstream_id=workstream_id, draft=draft)
+
+
+async def _announce(
+    session: AsyncSession, action: models.CommunicationAction, plan: models.VisibilityPlan
+) -> None:
+    """A published action is news with the visibility of what it acknowledges: its
+    commitment's (embargo included), or everyone's for a workstream."""
+    assert action.id is not None and action.published_on is not None
+    commitment = (
+        await session.get(models.Commitment, plan.commitment_id) if plan.commitment_id else None
+    )
+    workstream = (
+        await session.get(models.Workstream, plan.workstream_id) if plan.workstream_id else None
+    )
+    organisation = (
+        await session.get(models.Organisation, commitment.organisation_id) if commitment else None
+    )
+    feed.record(
+        session,
+        type=messages.EventType.COMMUNICATION_PUBLISHED,
+        subject_type="CommunicationAction",
+        subject_id=action.id,
+        coalition_id=plan.coalition_id,
+        organisation_id=commitment.organisation_id if commitment else None,
+        visibility=commitment.visibility if commitment else models.Visibility.PUBLIC,
+        embargo_until=commitment.embargo_until if commitment else None,
+        message=messages.CommunicationMessage(
+            id=action.id,
+            kind=action.kind.value,
+            title=action.title,
+            published_on=action.published_on,
+            link=action.link,
+            commitment_ref=commitment.ref if commitment else None,
+            commitment_title=commitment.title if commitment else None,
+            workstream=workstream.name if workstream else None,
+            organisation=feed.organisation_ref(organisation) if organisation else None,
+        ),
+    )
