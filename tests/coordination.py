@@ -16,28 +16,33 @@ from tests.factories import make_coalition, make_membership, make_organisation
 
 @dataclass(frozen=True)
 class Coordination:
-    coalition: models.Coalition
-    ministry: models.Organisation
-    company: models.Organisation
+    """The ids stay readable after a test rolls its session back (which expires rows)."""
+
+    coalition_id: int
+    ministry_id: int
+    company_id: int
 
     def actor_of(
-        self, organisation: models.Organisation, role: models.Role = models.Role.PARTNER_EDITOR
+        self,
+        organisation_id: int,
+        role: models.Role = models.Role.PARTNER_EDITOR,
+        *,
+        member: bool = True,
     ) -> Actor:
-        assert self.coalition.id is not None
         return Actor(
-            name=f"{organisation.name} {role.value.lower()}",
+            name=f"organisation {organisation_id} {role.value.lower()}",
             role=role,
-            organisation_id=organisation.id,
-            member_coalition_ids=frozenset({self.coalition.id}),
+            organisation_id=organisation_id,
+            member_coalition_ids=frozenset({self.coalition_id}) if member else frozenset(),
         )
 
     @property
     def ministry_editor(self) -> Actor:
-        return self.actor_of(self.ministry)
+        return self.actor_of(self.ministry_id)
 
     @property
     def company_editor(self) -> Actor:
-        return self.actor_of(self.company)
+        return self.actor_of(self.company_id)
 
 
 async def given_coordination(session: AsyncSession, **coalition_fields: Any) -> Coordination:
@@ -48,17 +53,17 @@ async def given_coordination(session: AsyncSession, **coalition_fields: Any) -> 
     company = await make_organisation(session, name="Brightwave Telecom")
     for organisation in (ministry, company):
         await make_membership(session, coalition, organisation)
-    return Coordination(coalition, ministry, company)
+    assert coalition.id is not None and ministry.id is not None and company.id is not None
+    return Coordination(coalition.id, ministry.id, company.id)
 
 
 async def make_need(
     session: AsyncSession, world: Coordination, *, by_ministry: bool = True, **fields: Any
 ) -> models.Need:
-    assert world.coalition.id is not None
     draft = needs.NeedDraft(
         **{
-            "coalition_id": world.coalition.id,
-            "organisation_id": world.ministry.id if by_ministry else None,
+            "coalition_id": world.coalition_id,
+            "organisation_id": world.ministry_id if by_ministry else None,
             "country": "MZ",
             "category": models.InKindCategory.CONNECTIVITY,
             "title": "Mobile data for 50,000 learners",
@@ -78,17 +83,14 @@ async def make_offer(
     world: Coordination,
     *,
     status: models.OfferStatus = models.OfferStatus.LISTED,
-    organisation: models.Organisation | None = None,
+    organisation_id: int | None = None,
     **fields: Any,
 ) -> models.Offer:
     """An offer of the company (by default), moved through review to `status`."""
-    assert world.coalition.id is not None
-    owner = organisation or world.company
-    assert owner.id is not None
     draft = offers.OfferDraft(
         **{
-            "coalition_id": world.coalition.id,
-            "organisation_id": owner.id,
+            "coalition_id": world.coalition_id,
+            "organisation_id": organisation_id or world.company_id,
             "category": models.InKindCategory.CONNECTIVITY,
             "title": "Zero-rated learning sites",
             "capacity": Decimal("30000"),
@@ -101,7 +103,8 @@ async def make_offer(
         }
     )
     offer = await offers.create(session, SYSTEM, draft=draft)
-    assert offer.id is not None
+    offer_id = offer.id
+    assert offer_id is not None
     path = {
         models.OfferStatus.DRAFT: [],
         models.OfferStatus.UNDER_REVIEW: [models.OfferStatus.UNDER_REVIEW],
@@ -114,6 +117,6 @@ async def make_offer(
         models.OfferStatus.WITHDRAWN: [models.OfferStatus.WITHDRAWN],
     }[status]
     for step in path:
-        offer = await offers.move(session, SYSTEM, offer_id=offer.id, to=step)
+        offer = await offers.move(session, SYSTEM, offer_id=offer_id, to=step)
     await session.commit()
     return offer

@@ -58,7 +58,7 @@ class NeedDraft:
 def check_fields(draft: NeedDraft) -> None:
     checks = Checks()
     checks.required("country", draft.country)
-    checks.country("country", draft.country)
+    checks.country("country", draft.country.upper() if draft.country else draft.country)
     checks.text("title", draft.title, required=True)
     checks.text("description", draft.description, limit=LONG_TEXT)
     checks.text("unit", draft.unit, required=True, limit=40)

@@ -41,8 +41,8 @@ async def test_a_side_that_proposes_has_accepted_and_the_other_side_makes_the_co
     commitment = await session.get(models.Commitment, accepted.commitment_id)
     assert commitment is not None
     assert (commitment.organisation_id, commitment.coalition_id) == (
-        world.company.id,
-        world.coalition.id,
+        world.company_id,
+        world.coalition_id,
     )
     assert (commitment.stage, commitment.resource_kind) == (
         models.Stage.COMMITTED,
@@ -96,7 +96,7 @@ async def test_of_two_concurrent_accepts_beyond_the_offers_capacity_exactly_one_
     made = await session.scalar(
         sa.select(sa.func.count())
         .select_from(models.Commitment)
-        .where(col(models.Commitment.organisation_id) == world.company.id)
+        .where(col(models.Commitment.organisation_id) == world.company_id)
     )
     assert made == 1
     statuses = await session.scalars(
@@ -166,9 +166,9 @@ async def test_who_may_propose_accept_decline_and_withdraw(session):
     outsider = await make_organisation(session, name="Outsider")
     need = await make_need(session, world)
     offer = await make_offer(session, world)
-    viewer = world.actor_of(world.company, models.Role.PARTNER_VIEWER)
+    viewer = world.actor_of(world.company_id, models.Role.PARTNER_VIEWER)
 
-    for refused in (world.actor_of(outsider), viewer):
+    for refused in (world.actor_of(outsider.id, member=False), viewer):
         with pytest.raises((PermissionDenied, Exception)):
             await matches.propose(session, refused, need_id=need.id, offer_id=offer.id)
         await session.rollback()
