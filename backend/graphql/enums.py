@@ -43,6 +43,23 @@ CommunicationKind = strawberry.enum(
 ActionStatus = strawberry.enum(
     models.ActionStatus, description="PLANNED -> PUBLISHED | CANCELLED (both final)."
 )
+NeedStatus = strawberry.enum(
+    models.NeedStatus,
+    description="OPEN -> PARTIALLY_MATCHED -> MATCHED -> FULFILLED, derived from accepted "
+    "matches and their deliveries; CANCELLED by hand.",
+)
+NeedPriority = strawberry.enum(models.NeedPriority, description="How urgent a need is.")
+TargetGroup = strawberry.enum(models.TargetGroup, description="Whom a need's help is for.")
+OfferStatus = strawberry.enum(
+    models.OfferStatus,
+    description="DRAFT -> UNDER_REVIEW -> LISTED -> PAUSED | WITHDRAWN; the secretariat reviews.",
+)
+Attestation = strawberry.enum(
+    models.Attestation, description="What a member attests about an offer reaching learners."
+)
+MatchStatus = strawberry.enum(
+    models.MatchStatus, description="PROPOSED -> ACCEPTED | DECLINED | WITHDRAWN (all final)."
+)
 
 REGISTERED = (
     CoalitionKind,
@@ -61,4 +78,10 @@ REGISTERED = (
     Role,
     CommunicationKind,
     ActionStatus,
+    NeedStatus,
+    NeedPriority,
+    TargetGroup,
+    OfferStatus,
+    Attestation,
+    MatchStatus,
 )

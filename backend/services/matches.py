@@ -119,19 +119,25 @@ async def withdraw(
     session: AsyncSession, actor: Actor, *, match_id: int, reason: str | None = None
 ) -> models.Match:
     match, _need, _offer = await _parts(session, actor, match_id)
-    proposer = actor.is_partner_writer and actor.belongs_to(match.proposed_by_organisation_id)
+    proposer = (
+        actor.is_partner_writer
+        and actor.is_member_of(match.coalition_id)
+        and actor.belongs_to(match.proposed_by_organisation_id)
+    )
     if not (actor.is_secretariat_admin or proposer):
         raise PermissionDenied("Only whoever proposed the match, or the secretariat, withdraws it.")
     return await _close(session, actor, match, Status.WITHDRAWN, reason)
 
 
 def sides_of(actor: Actor, need: models.Need, offer: models.Offer) -> Sides:
+    """A member acts for its side while it is an ACTIVE member of the coalition."""
+    writer = actor.is_partner_writer and actor.is_member_of(need.coalition_id)
     need_side = (
         actor.is_secretariat_admin
         if need.organisation_id is None
-        else actor.is_partner_writer and actor.belongs_to(need.organisation_id)
+        else writer and actor.belongs_to(need.organisation_id)
     )
-    offer_side = actor.is_partner_writer and actor.belongs_to(offer.organisation_id)
+    offer_side = writer and actor.belongs_to(offer.organisation_id)
     return Sides(need=need_side, offer=offer_side)
 
 

@@ -19,7 +19,15 @@ from backend import models
 from backend.actors import SYSTEM, Actor
 from backend.graphql.relay import to_global_id
 from backend.graphql.schema import schema
-from backend.services import deliveries, memberships, visibility_plans
+from backend.services import (
+    deliveries,
+    matches,
+    memberships,
+    needs,
+    offers,
+    organisations,
+    visibility_plans,
+)
 from tests.factories import (
     gid,
     make_coalition,
@@ -33,6 +41,7 @@ from tests.factories import (
 ANON = "UNAUTHENTICATED"  # a GraphQL error: the whole operation is refused
 NO = "PermissionDenied"
 PLAN_ACTION = "CommunicationAction"
+NOT_SEEN = "NotFound"
 
 CALLERS = (
     "anonymous",
@@ -95,6 +104,21 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "updateCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
     "publishCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
     "cancelCommunicationAction": (ANON, PLAN_ACTION, NO, PLAN_ACTION, PLAN_ACTION, NO, NO, NO),
+    # Needs: the secretariat's admins, or the writers of the member ministry ("owner").
+    "postNeed": (ANON, "Need", NO, "Need", "Need", NO, NO, NO),
+    "updateNeed": (ANON, "Need", NO, "Need", "Need", NO, NO, NO),
+    "cancelNeed": (ANON, "Need", NO, "Need", "Need", NO, NO, NO),
+    # Offers: the owner's writers; a draft is not even seen by other members.
+    "createOffer": (ANON, "Offer", NO, "Offer", "Offer", NO, NO, NO),
+    "updateOffer": (ANON, "Offer", NO, "Offer", "Offer", NO, NOT_SEEN, NO),
+    "moveOffer": (ANON, "Offer", NO, "Offer", "Offer", NO, NOT_SEEN, NO),
+    # Matches of the other member's need and the owner's listed offer: either side, or the
+    # secretariat's admins, propose; each side accepts or declines for itself; whoever
+    # proposed (here the owner) or the secretariat withdraws.
+    "proposeMatch": (ANON, "Match", NO, "Match", "Match", NO, "Match", NOT_SEEN),
+    "acceptMatch": (ANON, NO, NO, "Match", "Match", NO, "Match", NO),
+    "declineMatch": (ANON, NO, NO, "Match", "Match", NO, "Match", NO),
+    "withdrawMatch": (ANON, "Match", NO, "Match", "Match", NO, NO, NO),
 }
 
 
@@ -326,6 +350,143 @@ async def a_plan_action_change(session: AsyncSession, world: World) -> dict[str,
     }
 
 
+async def as_ministry(session: AsyncSession, organisation: models.Organisation) -> None:
+    assert organisation.id is not None
+    await organisations.update(
+        session, SYSTEM, organisation_id=organisation.id, changes={"organisation_type": "10"}
+    )
+    await session.commit()
+
+
+def need_terms(coalition: models.Coalition) -> dict[str, Any]:
+    return {
+        "coalitionId": gid(coalition),
+        "country": "MZ",
+        "category": "CONNECTIVITY",
+        "title": "Data for learners",
+        "quantity": "1000",
+        "unit": "learner",
+    }
+
+
+async def a_new_need(session: AsyncSession, world: World) -> dict[str, Any]:
+    await as_ministry(session, world.owner)
+    return {**need_terms(world.coalition), "organisationId": gid(world.owner)}
+
+
+async def a_need_of(
+    session: AsyncSession, world: World, organisation: models.Organisation
+) -> models.Need:
+    await as_ministry(session, organisation)
+    assert world.coalition.id is not None
+    need = await needs.post(
+        session,
+        SYSTEM,
+        draft=needs.NeedDraft(
+            coalition_id=world.coalition.id,
+            organisation_id=organisation.id,
+            country="MZ",
+            category=models.InKindCategory.CONNECTIVITY,
+            title="Data for learners",
+            quantity=Decimal(1000),
+            unit="learner",
+        ),
+    )
+    await session.commit()
+    return need
+
+
+async def a_need_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    need = await a_need_of(session, world, world.owner)
+    return {"id": to_global_id("Need", need.id), "title": "Data for 2,000 learners"}
+
+
+async def a_need_to_cancel(session: AsyncSession, world: World) -> dict[str, Any]:
+    need = await a_need_of(session, world, world.owner)
+    return {"id": to_global_id("Need", need.id)}
+
+
+def offer_terms(world: World) -> dict[str, Any]:
+    return {
+        "coalitionId": gid(world.coalition),
+        "organisationId": gid(world.owner),
+        "category": "CONNECTIVITY",
+        "title": "Zero-rated sites",
+        "capacity": "5000",
+        "unit": "learner",
+        "countries": ["MZ"],
+    }
+
+
+async def a_new_offer(session: AsyncSession, world: World) -> dict[str, Any]:
+    return offer_terms(world)
+
+
+async def an_offer_of_the_owner(
+    session: AsyncSession, world: World, *, listed: bool = False
+) -> models.Offer:
+    assert world.coalition.id is not None and world.owner.id is not None
+    offer = await offers.create(
+        session,
+        SYSTEM,
+        draft=offers.OfferDraft(
+            coalition_id=world.coalition.id,
+            organisation_id=world.owner.id,
+            category=models.InKindCategory.CONNECTIVITY,
+            title="Zero-rated sites",
+            capacity=Decimal(5000),
+            unit="learner",
+            countries=["MZ"],
+        ),
+    )
+    assert offer.id is not None
+    if listed:
+        for status in (models.OfferStatus.UNDER_REVIEW, models.OfferStatus.LISTED):
+            offer = await offers.move(session, SYSTEM, offer_id=offer.id, to=status)
+    await session.commit()
+    return offer
+
+
+async def a_draft_offer_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    offer = await an_offer_of_the_owner(session, world)
+    return {"id": to_global_id("Offer", offer.id), "title": "Zero-rated learning sites"}
+
+
+async def a_draft_offer_to_submit(session: AsyncSession, world: World) -> dict[str, Any]:
+    offer = await an_offer_of_the_owner(session, world)
+    return {"id": to_global_id("Offer", offer.id), "move": "SUBMIT"}
+
+
+async def a_possible_match(session: AsyncSession, world: World) -> dict[str, Any]:
+    need = await a_need_of(session, world, world.other)
+    offer = await an_offer_of_the_owner(session, world, listed=True)
+    return {"needId": to_global_id("Need", need.id), "offerId": to_global_id("Offer", offer.id)}
+
+
+async def a_match_proposed_by(session: AsyncSession, world: World, proposer: Actor) -> str:
+    need = await a_need_of(session, world, world.other)
+    offer = await an_offer_of_the_owner(session, world, listed=True)
+    assert need.id is not None and offer.id is not None
+    match = await matches.propose(session, proposer, need_id=need.id, offer_id=offer.id)
+    await session.commit()
+    return to_global_id("Match", match.id)
+
+
+async def a_match_to_answer(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {"id": await a_match_proposed_by(session, world, SYSTEM)}
+
+
+async def a_match_the_owner_proposed(session: AsyncSession, world: World) -> dict[str, Any]:
+    assert world.coalition.id is not None
+    owner_editor = Actor(
+        name="owner editor",
+        role=models.Role.PARTNER_EDITOR,
+        organisation_id=world.owner.id,
+        member_coalition_ids=frozenset({world.coalition.id}),
+    )
+    return {"id": await a_match_proposed_by(session, world, owner_editor)}
+
+
 WRITES: dict[str, tuple[str, Given]] = {
     "createCoalition": ("CreateCoalitionInput", a_new_coalition),
     "updateCoalition": ("UpdateCoalitionInput", a_coalition_change),
@@ -353,6 +514,16 @@ WRITES: dict[str, tuple[str, Given]] = {
     "updateCommunicationAction": ("UpdateCommunicationActionInput", a_plan_action_change),
     "publishCommunicationAction": ("PublishCommunicationActionInput", a_plan_action),
     "cancelCommunicationAction": ("CancelCommunicationActionInput", a_plan_action),
+    "postNeed": ("PostNeedInput", a_new_need),
+    "updateNeed": ("UpdateNeedInput", a_need_change),
+    "cancelNeed": ("CancelNeedInput", a_need_to_cancel),
+    "createOffer": ("CreateOfferInput", a_new_offer),
+    "updateOffer": ("UpdateOfferInput", a_draft_offer_change),
+    "moveOffer": ("MoveOfferInput", a_draft_offer_to_submit),
+    "proposeMatch": ("ProposeMatchInput", a_possible_match),
+    "acceptMatch": ("MatchInput", a_match_to_answer),
+    "declineMatch": ("CloseMatchInput", a_match_to_answer),
+    "withdrawMatch": ("CloseMatchInput", a_match_the_owner_proposed),
 }
 
 

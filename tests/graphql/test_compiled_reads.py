@@ -39,6 +39,10 @@ ANSWERED_BY_RESOLVERS = {
     "PortfolioDashboard",
     "PortfolioBreakdowns",
     "DeliveryTracking",
+    # The coordination layer's lists and a need's matching.
+    "CoalitionNeeds",
+    "NeedMatching",
+    "CoalitionOffers",
 }
 COMPILED = {
     "CoalitionPage",

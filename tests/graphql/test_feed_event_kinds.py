@@ -9,7 +9,14 @@ from sqlmodel import col
 from backend import models
 from backend.actors import SYSTEM
 from backend.graphql.relay import from_global_id
-from backend.services import commitments, deliveries, embargoes, memberships
+from backend.services import (
+    commitments,
+    deliveries,
+    embargoes,
+    matches,
+    memberships,
+    visibility_plans,
+)
 from events import messages
 from tests.factories import (
     gid,
@@ -21,10 +28,22 @@ from tests.factories import (
     make_organisation,
     make_token,
 )
+from tests.coordination import Coordination, make_need, make_offer
 from tests.feed_client import feed_client
 from tests.graphql.test_feed_renders import SHARED
 
-SUBJECTS = ("commitment", "delivery", "membership", "activity")
+SUBJECTS = (
+    "commitment",
+    "delivery",
+    "membership",
+    "activity",
+    "need",
+    "offer",
+    "match",
+    "communication",
+)
+# The node type of each subject's id, where it is not the subject's name capitalised.
+SUBJECT_TYPES = {"communication": "CommunicationAction"}
 
 
 async def every_kind_of_event(session, coalition):
@@ -69,6 +88,37 @@ async def every_kind_of_event(session, coalition):
         )
     await embargoes.announce_due(session)
     await session.commit()
+    await coordination_events(session, coalition, organisation, pledged)
+
+
+async def coordination_events(session, coalition, organisation, commitment):
+    """A need posted, an offer listed, a match proposed and accepted, a plan action
+    published."""
+    ministry = await make_organisation(session, name="Ministry", organisation_type="10")
+    await make_membership(session, coalition, ministry)
+    world = Coordination(coalition.id, ministry_id=ministry.id, company_id=organisation.id)
+    need = await make_need(session, world)
+    offer = await make_offer(session, world)
+    match = await matches.propose(session, world.company_editor, need_id=need.id, offer_id=offer.id)
+    await matches.accept(session, world.ministry_editor, match_id=match.id)
+    plan = await visibility_plans.set_for_commitment(
+        session,
+        SYSTEM,
+        commitment_id=commitment.id,
+        draft=visibility_plans.PlanDraft(acknowledgement="With thanks to Brightwave"),
+    )
+    action = await visibility_plans.add_action(
+        session,
+        SYSTEM,
+        plan_id=plan.id,
+        draft=visibility_plans.ActionDraft(
+            kind=models.CommunicationKind.PRESS_RELEASE, title="Launch", planned_on=dt.date.today()
+        ),
+    )
+    await visibility_plans.publish_action(
+        session, SYSTEM, action_id=action.id, link="https://example.org/news"
+    )
+    await session.commit()
 
 
 async def test_each_kind_of_event_reaches_a_subscriber_as_its_catalogue_payload(
@@ -100,11 +150,16 @@ async def test_each_kind_of_event_reaches_a_subscriber_as_its_catalogue_payload(
         subject = type.value.partition(".")[0]
         assert [name for name in SUBJECTS if item[name] is not None] == [subject], type_name
         shown = item[subject]
-        assert from_global_id(shown["id"]) == (subject.capitalize(), message.id), type_name
+        node_type = SUBJECT_TYPES.get(subject, subject.capitalize())
+        assert from_global_id(shown["id"]) == (node_type, message.id), type_name
         expected = {
             "commitment": lambda m: {"ref": m.ref, "title": m.title, "stage": m.stage},
             "delivery": lambda m: {"status": m.status, "commitmentRef": m.commitment_ref},
             "membership": lambda m: {"status": m.status, "role": m.role},
             "activity": lambda m: {"title": m.title, "kind": m.kind},
+            "need": lambda m: {"ref": m.ref, "country": m.country},
+            "offer": lambda m: {"ref": m.ref, "unit": m.unit},
+            "match": lambda m: {"status": m.status, "needRef": m.need_ref, "offerRef": m.offer_ref},
+            "communication": lambda m: {"title": m.title, "commitmentRef": m.commitment_ref},
         }[subject](message)
         assert {key: shown[key] for key in expected} == expected, type_name

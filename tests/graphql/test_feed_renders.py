@@ -42,6 +42,12 @@ SELECTION = """
     }
     membership { id status role }
     activity { id kind title occurredAt workstream countries }
+    need { id ref title country category quantity unit priority neededBy }
+    offer { id ref title category countries worldwide capacity unit }
+    match { id status needRef needTitle country offerRef offerTitle quantity unit score }
+    communication {
+      id kind title publishedOn link commitmentRef commitmentTitle workstream
+    }
   }
   ... on FeedReset { message }
 """

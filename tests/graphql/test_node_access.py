@@ -14,7 +14,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
+from backend.actors import SYSTEM
+from backend.graphql.relay import to_global_id
 from backend.graphql.schema import NODE_TYPES
+from backend.services import matches
+from tests.coordination import Coordination, make_need, make_offer
 from tests.factories import (
     gid,
     make_activity,
@@ -43,6 +47,9 @@ query Node($id: ID!) {
     ... on Delivery { amount amountUsd }
     ... on Activity { title }
     ... on ApiToken { name }
+    ... on Need { title }
+    ... on Offer { title offerStatus: status }
+    ... on Match { matchStatus: status need { title } offer { title } }
   }
 }
 """
@@ -86,6 +93,17 @@ async def given_objects(
     embargoed_activity = await make_activity(
         session, coalition, organisation_id=owner.id, title="Launch", **embargo
     )
+    assert coalition.id is not None and owner.id is not None and member.id is not None
+    # A need the secretariat posted for a country, the owner's offers, and a match of them.
+    world = Coordination(coalition.id, ministry_id=member.id, company_id=owner.id)
+    need = await make_need(session, world, by_ministry=False, title="Data for learners")
+    draft_offer = await make_offer(
+        session, world, status=models.OfferStatus.DRAFT, title="Draft offer"
+    )
+    listed_offer = await make_offer(session, world, title="Listed offer")
+    assert need.id is not None and listed_offer.id is not None
+    match = await matches.propose(session, SYSTEM, need_id=need.id, offer_id=listed_offer.id)
+    await session.commit()
     admin = models.Role.PARTNER_ADMIN
     tokens = {
         "anonymous": None,
@@ -117,6 +135,10 @@ async def given_objects(
         "members-only activity": gid(members_activity),
         "embargoed activity": gid(embargoed_activity),
         "owner's token": owner_token,
+        "need": to_global_id("Need", need.id),
+        "draft offer": to_global_id("Offer", draft_offer.id),
+        "listed offer": to_global_id("Offer", listed_offer.id),
+        "match": to_global_id("Match", match.id),
     }
     return objects, tokens
 
@@ -206,6 +228,21 @@ EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
     "owner's token": ("ApiToken", seen_by(
         ("owner", "secretariat"), typed("ApiToken", name="Owner's bot")
     )),
+    # Needs are the coalition's business; offers once listed too; drafts and matches are
+    # their owner's (and the other side's) and the secretariat's.
+    "need": ("Need", seen_by(MEMBERS, typed("Need", title="Data for learners"))),
+    "draft offer": ("Offer", seen_by(
+        OWNER_AND_SECRETARIAT, typed("Offer", title="Draft offer", offerStatus="DRAFT")
+    )),
+    "listed offer": ("Offer", seen_by(
+        MEMBERS, typed("Offer", title="Listed offer", offerStatus="LISTED")
+    )),
+    "match": ("Match", seen_by(OWNER_AND_SECRETARIAT, typed(
+        "Match",
+        matchStatus="PROPOSED",
+        need={"title": "Data for learners"},
+        offer={"title": "Listed offer"},
+    ))),
 }  # fmt: skip
 
 
