@@ -18,6 +18,7 @@ from backend.services import (
     visibility_plans,
 )
 from events import messages
+from tests.coordination import Coordination, make_need, make_offer
 from tests.factories import (
     gid,
     make_activity,
@@ -28,7 +29,6 @@ from tests.factories import (
     make_organisation,
     make_token,
 )
-from tests.coordination import Coordination, make_need, make_offer
 from tests.feed_client import feed_client
 from tests.graphql.test_feed_renders import SHARED
 
