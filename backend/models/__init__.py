@@ -24,6 +24,14 @@ from backend.models.commitment import (
     Visibility,
 )
 from backend.models.delivery import Delivery, DeliveryStatus
+from backend.models.engagement_opportunity import (
+    DonorKind,
+    DueDiligenceDecision,
+    EngagementOpportunity,
+    Motivation,
+    OpportunityStage,
+    RiskRating,
+)
 from backend.models.feed_event import FeedEvent
 from backend.models.fx_rate import FxRate
 from backend.models.organisation import HubCategory, Organisation
@@ -47,6 +55,9 @@ __all__ = [
     "CommunicationAction",
     "CommunicationKind",
     "Delivery",
+    "DonorKind",
+    "DueDiligenceDecision",
+    "EngagementOpportunity",
     "DeliveryStatus",
     "FeedEvent",
     "FxRate",
@@ -55,10 +66,13 @@ __all__ = [
     "InKindLine",
     "JsonListContains",
     "Membership",
+    "Motivation",
+    "OpportunityStage",
     "MembershipRole",
     "MembershipStatus",
     "Organisation",
     "ResourceKind",
+    "RiskRating",
     "Role",
     "Stage",
     "Visibility",
