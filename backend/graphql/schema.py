@@ -26,6 +26,8 @@ from backend.graphql import (
     memberships,
     organisations,
     permissions,
+    pipeline,
+    pipeline_writes,
     relay,
     scalars,
     tokens,
@@ -54,6 +56,7 @@ class Query(
     dashboard.Query,
     audit.Query,
     tokens.Query,
+    pipeline.Query,
 ):
     pass
 
@@ -72,6 +75,7 @@ class Mutation(
     tokens.Mutation,
     fx.Mutation,
     visibility_plans.Mutation,
+    pipeline_writes.Mutation,
 ):
     pass
 
@@ -90,6 +94,7 @@ NODE_TYPES = [
     deliveries.Delivery,
     activities.Activity,
     tokens.ApiToken,
+    pipeline.EngagementOpportunity,
 ]
 # The feed's item types, reached only through the FeedItem interface.
 FEED_TYPES = [feed.FeedEvent, feed.FeedReset]

@@ -39,6 +39,8 @@ ANSWERED_BY_RESOLVERS = {
     "PortfolioDashboard",
     "PortfolioBreakdowns",
     "DeliveryTracking",
+    # The pipeline is the secretariat's only.
+    "Opportunities",
 }
 COMPILED = {
     "CoalitionPage",

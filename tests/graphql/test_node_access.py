@@ -21,6 +21,7 @@ from tests.factories import (
     make_coalition,
     make_full_commitment,
     make_membership,
+    make_opportunity,
     make_organisation,
     make_token,
     make_workstream,
@@ -43,6 +44,7 @@ query Node($id: ID!) {
     ... on Delivery { amount amountUsd }
     ... on Activity { title }
     ... on ApiToken { name }
+    ... on EngagementOpportunity { title stage }
   }
 }
 """
@@ -86,6 +88,8 @@ async def given_objects(
     embargoed_activity = await make_activity(
         session, coalition, organisation_id=owner.id, title="Launch", **embargo
     )
+    # The owner is the prospect: even so it never sees what the secretariat thinks of it.
+    opportunity = await make_opportunity(session, coalition, owner, title="Owner's upgrade")
     admin = models.Role.PARTNER_ADMIN
     tokens = {
         "anonymous": None,
@@ -117,6 +121,7 @@ async def given_objects(
         "members-only activity": gid(members_activity),
         "embargoed activity": gid(embargoed_activity),
         "owner's token": owner_token,
+        "pipeline opportunity": gid(opportunity),
     }
     return objects, tokens
 
@@ -205,6 +210,11 @@ EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
     # Tokens are their organisation's admins' and the secretariat admins' business.
     "owner's token": ("ApiToken", seen_by(
         ("owner", "secretariat"), typed("ApiToken", name="Owner's bot")
+    )),
+    # The pipeline is the secretariat's alone, whoever the prospect is.
+    "pipeline opportunity": ("EngagementOpportunity", seen_by(
+        ("analyst", "secretariat"),
+        typed("EngagementOpportunity", title="Owner's upgrade", stage="IDENTIFIED"),
     )),
 }  # fmt: skip
 
