@@ -14,7 +14,7 @@ DECLINED are final. Converting needs AGREED and a due-diligence clearance still 
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -113,11 +113,9 @@ async def update_opportunity(
 ) -> models.EngagementOpportunity:
     """Change the texts, estimate, probability or next step; omitted fields stay."""
     opportunity = await _writable(session, actor, opportunity_id)
-    current = _draft_of(opportunity)
-    merged = {**current.__dict__, **changes}
-    if merged["motivations"] is None:
-        merged["motivations"] = []
-    draft = OpportunityDraft(**merged)
+    if "motivations" in changes and changes["motivations"] is None:
+        changes = {**changes, "motivations": []}
+    draft = replace(_draft_of(opportunity), **changes)
     _check(draft)
     before = audit.snapshot(opportunity)
     _apply(opportunity, draft)
@@ -217,16 +215,18 @@ async def convert_to_commitment(
     rate_window_days: int = fx.DEFAULT_WINDOW_DAYS,
 ) -> models.EngagementOpportunity:
     """Record the prospect's pledge to the opportunity's coalition: `terms` are the
-    commitment draft's fields but its coalition and organisation, which are the
-    opportunity's."""
+    commitment draft's fields; its coalition and organisation are the opportunity's,
+    whatever `terms` say."""
     opportunity = await _writable(session, actor, opportunity_id)
     if opportunity.converted_commitment_id is not None:
         raise Conflict("This opportunity is a commitment already.", code=ALREADY_CONVERTED)
     _require_convertible(opportunity)
     draft = commitments.CommitmentDraft(
-        **terms,
-        coalition_id=opportunity.coalition_id,
-        organisation_id=opportunity.prospect_organisation_id,
+        **{
+            **terms,
+            "coalition_id": opportunity.coalition_id,
+            "organisation_id": opportunity.prospect_organisation_id,
+        }
     )
     commitment = await commitments.pledge(
         session, actor, draft=draft, rate_window_days=rate_window_days

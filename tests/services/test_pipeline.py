@@ -304,8 +304,7 @@ async def test_conversion_records_the_prospects_pledge_once(session):
         session,
         SYSTEM,
         opportunity_id=opportunity.id,
-        # The draft's coalition and organisation are the opportunity's, whatever it says.
-        terms=TERMS,
+        terms={**TERMS, "coalition_id": 0, "organisation_id": 0},
     )
     await session.commit()
     with pytest.raises(Conflict) as again:
