@@ -21,6 +21,7 @@ from backend.services import (
     deliveries,
     memberships,
     organisations,
+    pipeline,
     tokens,
 )
 from backend.services.commitment_rules import CommitmentDraft, InKindDraft
@@ -244,3 +245,48 @@ async def make_full_commitment(
     assert commitment.id is not None
     [saved_line] = await commitments.in_kind_lines(session, commitment_ids=[commitment.id])
     return commitment, saved_line, delivery
+
+
+async def make_opportunity(
+    session: AsyncSession,
+    coalition: models.Coalition,
+    prospect: models.Organisation,
+    *,
+    stage: models.OpportunityStage = models.OpportunityStage.IDENTIFIED,
+    cleared_until: dt.date | None = None,
+    **fields: Any,
+) -> models.EngagementOpportunity:
+    """A corporate prospect at IDENTIFIED, walked forward to `stage` if asked; with
+    `cleared_until`, its due diligence CLEARED (LOW risk) until that day."""
+    assert coalition.id is not None and prospect.id is not None
+    defaults: dict[str, Any] = {
+        "title": f"Opportunity {next(_numbers)}",
+        "donor_kind": models.DonorKind.CORPORATE,
+    }
+    opportunity = await pipeline.open_opportunity(
+        session,
+        SYSTEM,
+        coalition_id=coalition.id,
+        prospect_organisation_id=prospect.id,
+        draft=pipeline.OpportunityDraft(**{**defaults, **fields}),
+    )
+    assert opportunity.id is not None
+    if cleared_until is not None:
+        opportunity = await pipeline.record_due_diligence(
+            session,
+            SYSTEM,
+            opportunity_id=opportunity.id,
+            draft=pipeline.DueDiligenceDraft(
+                decision=models.DueDiligenceDecision.CLEARED,
+                risk_rating=models.RiskRating.LOW,
+                valid_until=cleared_until,
+            ),
+        )
+    path = pipeline.FORWARD
+    steps = path[1 : path.index(stage) + 1] if stage in path else (stage,)
+    for step in steps:
+        opportunity = await pipeline.move_stage(
+            session, SYSTEM, opportunity_id=opportunity.id, stage=step
+        )
+    await session.commit()
+    return opportunity

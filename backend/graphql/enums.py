@@ -60,6 +60,21 @@ Attestation = strawberry.enum(
 MatchStatus = strawberry.enum(
     models.MatchStatus, description="PROPOSED -> ACCEPTED | DECLINED | WITHDRAWN (all final)."
 )
+OpportunityStage = strawberry.enum(
+    models.OpportunityStage,
+    description="IDENTIFIED -> RESEARCH -> DUE_DILIGENCE -> CULTIVATION -> PROPOSAL -> "
+    "NEGOTIATION -> AGREED; DECLINED or ON_HOLD from any open stage. AGREED and DECLINED "
+    "are final.",
+)
+DonorKind = strawberry.enum(
+    models.DonorKind, description="A company, a person, or a company's foundation."
+)
+Motivation = strawberry.enum(models.Motivation, description="Why a prospect would engage.")
+DueDiligenceDecision = strawberry.enum(
+    models.DueDiligenceDecision,
+    description="PENDING until decided; a clearance (with or without conditions) or REJECTED.",
+)
+RiskRating = strawberry.enum(models.RiskRating, description="How risky a prospect is.")
 
 REGISTERED = (
     CoalitionKind,
@@ -84,4 +99,9 @@ REGISTERED = (
     OfferStatus,
     Attestation,
     MatchStatus,
+    OpportunityStage,
+    DonorKind,
+    Motivation,
+    DueDiligenceDecision,
+    RiskRating,
 )

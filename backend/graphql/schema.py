@@ -29,6 +29,8 @@ from backend.graphql import (
     offers,
     organisations,
     permissions,
+    pipeline,
+    pipeline_writes,
     relay,
     scalars,
     tokens,
@@ -59,6 +61,7 @@ class Query(
     tokens.Query,
     needs.Query,
     offers.Query,
+    pipeline.Query,
 ):
     pass
 
@@ -80,6 +83,7 @@ class Mutation(
     needs.Mutation,
     offers.Mutation,
     matches.Mutation,
+    pipeline_writes.Mutation,
 ):
     pass
 
@@ -101,6 +105,7 @@ NODE_TYPES = [
     needs.Need,
     offers.Offer,
     matches.Match,
+    pipeline.EngagementOpportunity,
 ]
 # The feed's item types, reached only through the FeedItem interface.
 FEED_TYPES = [feed.FeedEvent, feed.FeedReset]

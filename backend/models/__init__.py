@@ -24,6 +24,14 @@ from backend.models.commitment import (
     Visibility,
 )
 from backend.models.delivery import Delivery, DeliveryStatus
+from backend.models.engagement_opportunity import (
+    DonorKind,
+    DueDiligenceDecision,
+    EngagementOpportunity,
+    Motivation,
+    OpportunityStage,
+    RiskRating,
+)
 from backend.models.feed_event import FeedEvent
 from backend.models.fx_rate import FxRate
 from backend.models.match import Match, MatchStatus
@@ -52,6 +60,9 @@ __all__ = [
     "CommunicationKind",
     "Delivery",
     "DeliveryStatus",
+    "DonorKind",
+    "DueDiligenceDecision",
+    "EngagementOpportunity",
     "FeedEvent",
     "FxRate",
     "HubCategory",
@@ -63,13 +74,16 @@ __all__ = [
     "Membership",
     "MembershipRole",
     "MembershipStatus",
+    "Motivation",
     "Need",
     "NeedPriority",
     "NeedStatus",
     "Offer",
     "OfferStatus",
+    "OpportunityStage",
     "Organisation",
     "ResourceKind",
+    "RiskRating",
     "Role",
     "Stage",
     "TargetGroup",

@@ -33,6 +33,7 @@ from tests.factories import (
     make_coalition,
     make_commitment,
     make_membership,
+    make_opportunity,
     make_organisation,
     make_token,
     make_workstream,
@@ -42,6 +43,7 @@ ANON = "UNAUTHENTICATED"  # a GraphQL error: the whole operation is refused
 NO = "PermissionDenied"
 PLAN_ACTION = "CommunicationAction"
 NOT_SEEN = "NotFound"
+OPPORTUNITY = "EngagementOpportunity"
 
 CALLERS = (
     "anonymous",
@@ -119,6 +121,13 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "acceptMatch": (ANON, NO, NO, "Match", "Match", NO, "Match", NO),
     "declineMatch": (ANON, NO, NO, "Match", "Match", NO, "Match", NO),
     "withdrawMatch": (ANON, "Match", NO, "Match", "Match", NO, NO, NO),
+    # The pipeline is the secretariat's: its admins write, nobody else, the prospect included.
+    "openOpportunity": (ANON, OPPORTUNITY, NO, NO, NO, NO, NO, NO),
+    "updateOpportunity": (ANON, OPPORTUNITY, NO, NO, NO, NO, NO, NO),
+    "moveOpportunityStage": (ANON, OPPORTUNITY, NO, NO, NO, NO, NO, NO),
+    "recordDueDiligence": (ANON, OPPORTUNITY, NO, NO, NO, NO, NO, NO),
+    "convertOpportunityToMembership": (ANON, OPPORTUNITY, NO, NO, NO, NO, NO, NO),
+    "convertOpportunityToCommitment": (ANON, OPPORTUNITY, NO, NO, NO, NO, NO, NO),
 }
 
 
@@ -487,6 +496,55 @@ async def a_match_the_owner_proposed(session: AsyncSession, world: World) -> dic
     return {"id": await a_match_proposed_by(session, world, owner_editor)}
 
 
+async def a_new_opportunity(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {
+        "coalitionId": gid(world.coalition),
+        "prospectOrganisationId": gid(world.owner),
+        "title": "Data bundles",
+        "donorKind": "CORPORATE",
+    }
+
+
+async def an_opportunity(session: AsyncSession, world: World, **fields: Any) -> dict[str, Any]:
+    """An opportunity with a prospect of its own, not yet a member."""
+    prospect = await make_organisation(session)
+    opportunity = await make_opportunity(session, world.coalition, prospect, **fields)
+    return {"id": gid(opportunity)}
+
+
+async def an_opportunity_change(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {**await an_opportunity(session, world), "probability": 50}
+
+
+async def an_opportunity_move(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {**await an_opportunity(session, world), "stage": "RESEARCH"}
+
+
+async def a_due_diligence(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {
+        **await an_opportunity(session, world),
+        "decision": "CLEARED",
+        "riskRating": "LOW",
+        "validUntil": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+    }
+
+
+async def an_agreed_opportunity(session: AsyncSession, world: World) -> dict[str, Any]:
+    cleared_until = models.utcnow().date() + dt.timedelta(days=30)
+    agreed = models.OpportunityStage.AGREED
+    return await an_opportunity(session, world, stage=agreed, cleared_until=cleared_until)
+
+
+async def an_opportunity_pledge(session: AsyncSession, world: World) -> dict[str, Any]:
+    return {
+        **await an_agreed_opportunity(session, world),
+        "title": "Connectivity fund",
+        "resourceKind": "FINANCIAL",
+        "amount": "50000",
+        "currency": "USD",
+    }
+
+
 WRITES: dict[str, tuple[str, Given]] = {
     "createCoalition": ("CreateCoalitionInput", a_new_coalition),
     "updateCoalition": ("UpdateCoalitionInput", a_coalition_change),
@@ -524,6 +582,18 @@ WRITES: dict[str, tuple[str, Given]] = {
     "acceptMatch": ("MatchInput", a_match_to_answer),
     "declineMatch": ("CloseMatchInput", a_match_to_answer),
     "withdrawMatch": ("CloseMatchInput", a_match_the_owner_proposed),
+    "openOpportunity": ("OpenOpportunityInput", a_new_opportunity),
+    "updateOpportunity": ("UpdateOpportunityInput", an_opportunity_change),
+    "moveOpportunityStage": ("MoveOpportunityStageInput", an_opportunity_move),
+    "recordDueDiligence": ("RecordDueDiligenceInput", a_due_diligence),
+    "convertOpportunityToMembership": (
+        "ConvertOpportunityToMembershipInput",
+        an_agreed_opportunity,
+    ),
+    "convertOpportunityToCommitment": (
+        "ConvertOpportunityToCommitmentInput",
+        an_opportunity_pledge,
+    ),
 }
 
 

@@ -43,6 +43,8 @@ ANSWERED_BY_RESOLVERS = {
     "CoalitionNeeds",
     "NeedMatching",
     "CoalitionOffers",
+    # The pipeline is the secretariat's only.
+    "Opportunities",
 }
 COMPILED = {
     "CoalitionPage",

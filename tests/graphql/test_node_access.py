@@ -25,6 +25,7 @@ from tests.factories import (
     make_coalition,
     make_full_commitment,
     make_membership,
+    make_opportunity,
     make_organisation,
     make_token,
     make_workstream,
@@ -50,6 +51,7 @@ query Node($id: ID!) {
     ... on Need { title }
     ... on Offer { title offerStatus: status }
     ... on Match { matchStatus: status need { title } offer { title } }
+    ... on EngagementOpportunity { title stage }
   }
 }
 """
@@ -104,6 +106,8 @@ async def given_objects(
     assert need.id is not None and listed_offer.id is not None
     match = await matches.propose(session, SYSTEM, need_id=need.id, offer_id=listed_offer.id)
     await session.commit()
+    # The owner is the prospect: even so it never sees what the secretariat thinks of it.
+    opportunity = await make_opportunity(session, coalition, owner, title="Owner's upgrade")
     admin = models.Role.PARTNER_ADMIN
     tokens = {
         "anonymous": None,
@@ -139,6 +143,7 @@ async def given_objects(
         "draft offer": to_global_id("Offer", draft_offer.id),
         "listed offer": to_global_id("Offer", listed_offer.id),
         "match": to_global_id("Match", match.id),
+        "pipeline opportunity": gid(opportunity),
     }
     return objects, tokens
 
@@ -243,6 +248,11 @@ EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
         need={"title": "Data for learners"},
         offer={"title": "Listed offer"},
     ))),
+    # The pipeline is the secretariat's alone, whoever the prospect is.
+    "pipeline opportunity": ("EngagementOpportunity", seen_by(
+        ("analyst", "secretariat"),
+        typed("EngagementOpportunity", title="Owner's upgrade", stage="IDENTIFIED"),
+    )),
 }  # fmt: skip
 
 
