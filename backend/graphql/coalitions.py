@@ -98,6 +98,13 @@ class Coalition(relay.Node):
             model=coalition,
         )
 
+    @strawberry.field(
+        description="Open commitments worth this many US dollars or more (cash plus in-kind "
+        "value) need a visibility plan: the coalition's setting, else the default, 100000."
+    )
+    def visibility_plan_threshold_usd(self) -> Decimal:
+        return money.amount(coalitions.visibility_plan_threshold(self.model))
+
     @strawberry.field(description="The SDGs the coalition works towards.")
     def sdg_goals(self) -> list[SdgGoal]:
         names = codes.names("sdg_goals")
@@ -220,6 +227,11 @@ class CreateCoalitionInput:
     sdg_goals: list[str] = strawberry.field(
         default_factory=list, description="SDG goal codes, 1 to 17."
     )
+    visibility_plan_threshold_usd: Decimal | None = strawberry.field(
+        default=None,
+        description="Open commitments worth this many US dollars or more (cash plus in-kind "
+        "value) need a visibility plan; 0 or more. Null: the default, 100000.",
+    )
 
 
 @strawberry.input(description="Changes to a coalition; omitted fields stay as they are.")
@@ -245,6 +257,11 @@ class UpdateCoalitionInput:
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Purpose.")
     sdg_goals: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="SDG goal codes, 1 to 17; replaces the list."
+    )
+    visibility_plan_threshold_usd: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Open commitments worth this many US dollars or more need a visibility "
+        "plan; 0 or more. Null: back to the default, 100000.",
     )
 
 

@@ -35,6 +35,8 @@ class CoalitionDraft:
     status: models.CoalitionStatus = models.CoalitionStatus.ACTIVE
     description: str | None = None
     sdg_goals: list[str] = field(default_factory=list)
+    # Null: models.VISIBILITY_PLAN_THRESHOLD_USD.
+    visibility_plan_threshold_usd: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ async def _check(
     checks.required("status", draft.status)
     checks.text("description", draft.description, limit=LONG_TEXT)
     checks.sdg_goals("sdg_goals", draft.sdg_goals)
+    checks.not_negative_amount("visibility_plan_threshold_usd", draft.visibility_plan_threshold_usd)
     checks.done()
     coalition = models.Coalition
     taken = sa.select(col(coalition.id)).where(col(coalition.slug) == draft.slug)
@@ -114,6 +117,12 @@ def listing(actor: Actor, *, status: models.CoalitionStatus | None = None) -> sa
     if status is not None:
         statement = statement.where(col(coalition.status) == status)
     return statement
+
+
+def visibility_plan_threshold(coalition: models.Coalition) -> Decimal:
+    """The USD value from which an open commitment needs a visibility plan."""
+    threshold = coalition.visibility_plan_threshold_usd
+    return models.VISIBILITY_PLAN_THRESHOLD_USD if threshold is None else threshold
 
 
 def require_open(coalition: models.Coalition) -> None:
