@@ -39,6 +39,8 @@ ANSWERED_BY_RESOLVERS = {
     "PortfolioDashboard",
     "PortfolioBreakdowns",
     "DeliveryTracking",
+    "VisibilityPlanFollowUp",
+    "PortfolioVisibilityPlanFollowUp",
 }
 COMPILED = {
     "CoalitionPage",
