@@ -12,9 +12,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import models
-from backend.actors import SYSTEM
+from backend.actors import SYSTEM, Actor
 from backend.graphql import report_cache
-from backend.services import visibility_plans
+from backend.services import commitments, visibility_plans
 from tests.apps import app_with, client_of
 from tests.backdating import TODAY, ago
 from tests.conftest import Api, StatementCounter
@@ -115,6 +115,20 @@ async def _action(
     await session.commit()
 
 
+async def _withdraw(session: AsyncSession, commitment: models.Commitment) -> None:
+    assert commitment.id is not None
+    partner = Actor(
+        name="partner",
+        role=models.Role.PARTNER_EDITOR,
+        organisation_id=commitment.organisation_id,
+        member_coalition_ids=frozenset({commitment.coalition_id}),
+    )
+    await commitments.withdraw(
+        session, partner, commitment_id=commitment.id, version=commitment.version, reason="Test"
+    )
+    await session.commit()
+
+
 async def test_open_commitments_at_or_above_the_threshold_without_a_plan_are_listed(
     api: Api, session: AsyncSession
 ) -> None:
@@ -177,6 +191,9 @@ async def test_actions_still_planned_before_the_as_of_day_are_overdue(
     await _action(session, commitment_plan, "Cancelled", ago(5), models.ActionStatus.CANCELLED)
     await _action(session, workstream_plan, "Launch event", ago(3))
     await _action(session, other_plan, "Another coalition's", ago(3))
+    taken_back = await make_commitment(session, coalition, member)
+    await _action(session, await _plan(session, commitment_id=taken_back.id), "Withdrawn", ago(4))
+    await _withdraw(session, taken_back)
     secretariat = await make_token(session, models.Role.SECRETARIAT_ANALYST)
 
     today = await _follow_up(api, secretariat, coalition.slug)
