@@ -98,6 +98,13 @@ class Coalition(relay.Node):
             model=coalition,
         )
 
+    @strawberry.field(
+        description="Open commitments worth this many US dollars or more (cash plus in-kind "
+        "value) need a visibility plan: the coalition's setting, else the default, 100000."
+    )
+    def visibility_plan_threshold_usd(self) -> Decimal:
+        return money.amount(coalitions.visibility_plan_threshold(self.model))
+
     @strawberry.field(description="The SDGs the coalition works towards.")
     def sdg_goals(self) -> list[SdgGoal]:
         names = codes.names("sdg_goals")
@@ -227,6 +234,11 @@ class CreateCoalitionInput:
     offer_attestations_required: list[models.Attestation] = strawberry.field(
         default_factory=list, description="What members must attest before an offer is listed."
     )
+    visibility_plan_threshold_usd: Decimal | None = strawberry.field(
+        default=None,
+        description="Open commitments worth this many US dollars or more (cash plus in-kind "
+        "value) need a visibility plan; 0 or more. Null: the default, 100000.",
+    )
 
 
 @strawberry.input(description="Changes to a coalition; omitted fields stay as they are.")
@@ -256,6 +268,11 @@ class UpdateCoalitionInput:
     offer_attestations_required: list[models.Attestation] | None = strawberry.field(
         default=strawberry.UNSET,
         description="What members must attest before an offer is listed; replaces the list.",
+    )
+    visibility_plan_threshold_usd: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Open commitments worth this many US dollars or more need a visibility "
+        "plan; 0 or more. Null: back to the default, 100000.",
     )
 
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, DomainError, FieldIssue, InvalidInput
-from backend.graphql import errors, money, tracking
+from backend.graphql import errors, money, plan_tracking, tracking
 from backend.graphql import figures as figure_types
 from backend.graphql.context import Context
 from backend.reports import in_kind, monthly, stages, unconverted
@@ -21,6 +21,7 @@ from backend.reports.tracking import Staleness
 from backend.services import access
 
 if TYPE_CHECKING:
+    from backend.graphql.plan_tracking import OverdueActionList, UnplannedCommitmentList
     from backend.graphql.tracking import (
         OverDeliveryList,
         OverdueList,
@@ -34,6 +35,7 @@ DashboardInfo = Info[Context, None]
 # backend/graphql/tracking.py maps commitments, members and workstreams, whose modules
 # import this one: its types are named lazily.
 TRACKING = "backend.graphql.tracking"
+PLAN_TRACKING = "backend.graphql.plan_tracking"
 
 
 @strawberry.type(description="How many commitments are at one stage.")
@@ -240,6 +242,29 @@ class Dashboard:
         self, info: DashboardInfo
     ) -> list[Annotated["WorkstreamProgress", strawberry.lazy(TRACKING)]]:
         return await tracking.workstream_progress_of(info, self.scope)
+
+    # Visibility plans (backend/graphql/plan_tracking.py): the secretariat's follow-up,
+    # refused to anyone else; judged on `asOf` like delivery tracking.
+    @strawberry.field(
+        description="Open commitments (PLEDGED, COMMITTED, IN_DELIVERY) worth their "
+        "coalition's `visibilityPlanThresholdUsd` or more (cash plus in-kind value, in US "
+        "dollars) that have no visibility plan, the most valuable first. The secretariat "
+        "only: null with PERMISSION_DENIED for anyone else."
+    )
+    async def commitments_without_plan(
+        self, info: DashboardInfo, first: int = 20
+    ) -> Annotated["UnplannedCommitmentList", strawberry.lazy(PLAN_TRACKING)] | None:
+        return await plan_tracking.unplanned_list(info, self.scope, first)
+
+    @strawberry.field(
+        description="Communication actions still PLANNED whose planned day is before "
+        "`asOf`, the most overdue first. The secretariat only: null with PERMISSION_DENIED "
+        "for anyone else."
+    )
+    async def overdue_actions(
+        self, info: DashboardInfo, first: int = 20
+    ) -> Annotated["OverdueActionList", strawberry.lazy(PLAN_TRACKING)] | None:
+        return await plan_tracking.overdue_action_list(info, self.scope, first)
 
 
 def scope_for(

@@ -35,7 +35,7 @@ from backend.services import embargoes
 
 log = logging.getLogger(__name__)
 
-# schema/operations/dashboard.graphql and delivery_tracking.graphql.
+# schema/operations/dashboard.graphql, delivery_tracking.graphql and visibility_plans.graphql.
 REPORT_OPERATIONS = frozenset(
     {
         "CoalitionDashboard",
@@ -43,6 +43,8 @@ REPORT_OPERATIONS = frozenset(
         "PortfolioDashboard",
         "PortfolioBreakdowns",
         "DeliveryTracking",
+        "VisibilityPlanFollowUp",
+        "PortfolioVisibilityPlanFollowUp",
     }
 )
 

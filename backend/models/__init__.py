@@ -5,6 +5,7 @@ from backend.models.api_token import ApiToken, Role
 from backend.models.audit import AuditRecord
 from backend.models.base import JsonListContains, table_of, utcnow
 from backend.models.coalition import (
+    VISIBILITY_PLAN_THRESHOLD_USD,
     Coalition,
     CoalitionKind,
     CoalitionStatus,
@@ -46,6 +47,7 @@ from backend.models.visibility_plan import (
 )
 
 __all__ = [
+    "VISIBILITY_PLAN_THRESHOLD_USD",
     "ActionStatus",
     "Activity",
     "ActivityKind",

@@ -7,6 +7,10 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.base import JSONDocument, Money, UTCDateTime, enum_type, utcnow
 
+# The secretariat asks for a visibility plan from a voluntary contribution of this much
+# (USD) unless the coalition sets its own threshold.
+VISIBILITY_PLAN_THRESHOLD_USD = Decimal("100000")
+
 
 class CoalitionKind(StrEnum):
     COALITION = "COALITION"
@@ -63,6 +67,9 @@ class Coalition(SQLModel, table=True):
     sdg_goals: list[str] = Field(default_factory=list, sa_type=JSONDocument)
     # What members must attest before the secretariat lists their offers (models.Attestation).
     offer_attestations_required: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    # Open commitments worth this much or more (USD, cash plus in-kind value) need a
+    # visibility plan; null: VISIBILITY_PLAN_THRESHOLD_USD.
+    visibility_plan_threshold_usd: Decimal | None = Field(default=None, sa_type=Money)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

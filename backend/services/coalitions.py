@@ -37,6 +37,8 @@ class CoalitionDraft:
     sdg_goals: list[str] = field(default_factory=list)
     # models.Attestation values members must give before their offers are listed.
     offer_attestations_required: list[str] = field(default_factory=list)
+    # Null: models.VISIBILITY_PLAN_THRESHOLD_USD.
+    visibility_plan_threshold_usd: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ async def _check(
     checks.required("status", draft.status)
     checks.text("description", draft.description, limit=LONG_TEXT)
     checks.sdg_goals("sdg_goals", draft.sdg_goals)
+    checks.not_negative_amount("visibility_plan_threshold_usd", draft.visibility_plan_threshold_usd)
     checks.done()
     coalition = models.Coalition
     taken = sa.select(col(coalition.id)).where(col(coalition.slug) == draft.slug)
@@ -116,6 +119,12 @@ def listing(actor: Actor, *, status: models.CoalitionStatus | None = None) -> sa
     if status is not None:
         statement = statement.where(col(coalition.status) == status)
     return statement
+
+
+def visibility_plan_threshold(coalition: models.Coalition) -> Decimal:
+    """The USD value from which an open commitment needs a visibility plan."""
+    threshold = coalition.visibility_plan_threshold_usd
+    return models.VISIBILITY_PLAN_THRESHOLD_USD if threshold is None else threshold
 
 
 def require_open(coalition: models.Coalition) -> None:

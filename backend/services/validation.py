@@ -54,7 +54,21 @@ class Checks:
             return
         if not value.is_finite() or value <= 0:
             self.fail(field, NOT_POSITIVE, "Must be greater than zero.")
-        elif _places(value) > places:
+        else:
+            self._storable(field, value, places)
+
+    def not_negative_amount(
+        self, field: str, value: Decimal | None, *, places: int = MONEY_SCALE
+    ) -> None:
+        if value is None:
+            return
+        if not value.is_finite() or value < 0:
+            self.fail(field, BAD_RANGE, "Must not be negative.")
+        else:
+            self._storable(field, value, places)
+
+    def _storable(self, field: str, value: Decimal, places: int) -> None:
+        if _places(value) > places:
             self.fail(field, TOO_PRECISE, f"At most {places} decimal places.")
         elif value >= Decimal(10) ** (_STORED_DIGITS - places):
             self.fail(field, BAD_RANGE, "Too large.")

@@ -319,3 +319,38 @@ async def test_node_fetches_coalitions_and_workstreams(api, session):
         }
     }
     assert unknown == {"node": None}
+
+
+THRESHOLD = "__typename ... on Coalition { visibilityPlanThresholdUsd } " + RESULT
+CREATE_WITH_THRESHOLD = f"""
+mutation ($input: CreateCoalitionInput!) {{ createCoalition(input: $input) {{ {THRESHOLD} }} }}
+"""
+UPDATE_THRESHOLD = f"""
+mutation ($input: UpdateCoalitionInput!) {{ updateCoalition(input: $input) {{ {THRESHOLD} }} }}
+"""
+
+
+async def test_the_visibility_plan_threshold_is_set_refused_below_zero_and_reset(api, session):
+    admin = await make_token(session, Role.SECRETARIAT_ADMIN)
+    given = new_coalition(visibilityPlanThresholdUsd="250000")
+
+    created = (await api(CREATE_WITH_THRESHOLD, {"input": given}, token=admin))["createCoalition"]
+    coalition = await session.scalar(sa.select(models.Coalition))
+    changes = [
+        {"visibilityPlanThresholdUsd": "-0.01"},
+        {"visibilityPlanThresholdUsd": "0"},
+        {"visibilityPlanThresholdUsd": None},
+    ]
+    updated = [
+        (await api(UPDATE_THRESHOLD, {"input": {"id": gid(coalition), **change}}, token=admin))[
+            "updateCoalition"
+        ]
+        for change in changes
+    ]
+
+    assert created == {"__typename": "Coalition", "visibilityPlanThresholdUsd": "250000.00"}
+    assert updated == [
+        invalid(("visibilityPlanThresholdUsd", "BAD_RANGE")),
+        {"__typename": "Coalition", "visibilityPlanThresholdUsd": "0.00"},
+        {"__typename": "Coalition", "visibilityPlanThresholdUsd": "100000.00"},
+    ]

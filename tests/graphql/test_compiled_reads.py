@@ -45,6 +45,8 @@ ANSWERED_BY_RESOLVERS = {
     "CoalitionOffers",
     # The pipeline is the secretariat's only.
     "Opportunities",
+    "VisibilityPlanFollowUp",
+    "PortfolioVisibilityPlanFollowUp",
 }
 COMPILED = {
     "CoalitionPage",
