@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from backend import models
 from backend.actors import Actor
-from backend.services import access
+from backend.services import access, matches, needs, offers
 
 Reading = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 K = TypeVar("K", bound=Hashable)
@@ -45,6 +45,12 @@ class Loaders:
         self.commitments_of_organisation = DataLoader(self._load_commitments_of_organisation)
         self.in_kind_lines_of_commitment = DataLoader(self._load_in_kind_lines)
         self.deliveries_of_commitment = DataLoader(self._load_deliveries)
+        # The coordination layer: needs and offers as their readers may see them.
+        self.need = DataLoader(self._load_needs)
+        self.offer = DataLoader(self._load_offers)
+        self.need_coverage = DataLoader(self._load_need_coverage)
+        self.matches_of_need = DataLoader(self._load_matches_of_need)
+        self.matches_of_offer = DataLoader(self._load_matches_of_offer)
 
     async def _rows(self, statement: sa.Select[Any]) -> list[Any]:
         async with self.reading() as session:
@@ -147,3 +153,26 @@ class Loaders:
             .order_by(col(delivery.delivered_on).desc(), col(delivery.id).desc())
         )
         return _grouped(rows, ids, lambda row: row.commitment_id)
+
+    async def _load_needs(self, ids: Sequence[int]) -> list[models.Need | None]:
+        rows = await self._rows(sa.select(models.Need).where(col(models.Need.id).in_(ids)))
+        found = {row.id: row for row in rows if needs.sees(self.actor, row)}
+        return [found.get(id) for id in ids]
+
+    async def _load_offers(self, ids: Sequence[int]) -> list[models.Offer | None]:
+        rows = await self._rows(sa.select(models.Offer).where(col(models.Offer.id).in_(ids)))
+        found = {row.id: row for row in rows if offers.sees(self.actor, row)}
+        return [found.get(id) for id in ids]
+
+    async def _load_need_coverage(self, ids: Sequence[int]) -> list[needs.Coverage]:
+        async with self.reading() as session:
+            found = await needs.coverage(session, ids)
+        return [found.get(id, needs.Coverage()) for id in ids]
+
+    async def _load_matches_of_need(self, ids: Sequence[int]) -> list[list[models.Match]]:
+        rows = await self._rows(matches.listing(self.actor, need_ids=ids))
+        return _grouped(rows, ids, lambda row: row.need_id)
+
+    async def _load_matches_of_offer(self, ids: Sequence[int]) -> list[list[models.Match]]:
+        rows = await self._rows(matches.listing(self.actor, offer_ids=ids))
+        return _grouped(rows, ids, lambda row: row.offer_id)

@@ -11,7 +11,7 @@ from backend import models
 from backend.errors import DomainError
 from backend.graphql import errors, money, relay
 from backend.graphql.context import Context
-from backend.services import matches, needs, offers
+from backend.services import matches
 
 if TYPE_CHECKING:
     from backend.graphql.commitments import Commitment
@@ -61,12 +61,8 @@ class Match(relay.Node):
     ) -> Annotated["Need", strawberry.lazy("backend.graphql.needs")] | None:
         from backend.graphql.needs import Need
 
-        try:
-            async with info.context.reading() as session:
-                need = await needs.get(session, info.context.actor, need_id=self.model.need_id)
-        except DomainError:
-            return None
-        return Need.from_model(need)
+        need = await info.context.loaders.need.load(self.model.need_id)
+        return Need.from_model(need) if need else None
 
     @strawberry.field(description="The offer.")
     async def offer(
@@ -74,12 +70,8 @@ class Match(relay.Node):
     ) -> Annotated["Offer", strawberry.lazy("backend.graphql.offers")] | None:
         from backend.graphql.offers import Offer
 
-        try:
-            async with info.context.reading() as session:
-                offer = await offers.get(session, info.context.actor, offer_id=self.model.offer_id)
-        except DomainError:
-            return None
-        return Offer.from_model(offer)
+        offer = await info.context.loaders.offer.load(self.model.offer_id)
+        return Offer.from_model(offer) if offer else None
 
     @strawberry.field(description="The in-kind commitment made when both sides accepted.")
     async def commitment(

@@ -106,14 +106,14 @@ class Need(relay.Node):
     @strawberry.field(description="How much accepted matches cover.")
     async def matched_quantity(self, info: NeedInfo) -> Decimal:
         assert self.model.id is not None
-        async with info.context.reading() as session:
-            return money.quantity(await needs.accepted_quantity(session, self.model.id))
+        covered = await info.context.loaders.need_coverage.load(self.model.id)
+        return money.quantity(covered.matched)
 
     @strawberry.field(description="How much was delivered through accepted matches.")
     async def delivered_quantity(self, info: NeedInfo) -> Decimal:
         assert self.model.id is not None
-        async with info.context.reading() as session:
-            return money.quantity(await needs.delivered_quantity(session, self.model.id))
+        covered = await info.context.loaders.need_coverage.load(self.model.id)
+        return money.quantity(covered.delivered)
 
     @strawberry.field(
         description="Its matches the viewer may see (the two sides and the secretariat)."
@@ -123,9 +123,9 @@ class Need(relay.Node):
     ) -> list[Annotated["Match", strawberry.lazy("backend.graphql.matches")]]:
         from backend.graphql.matches import Match
 
-        async with info.context.reading() as session:
-            rows = await session.scalars(matches.listing(info.context.actor, need_id=self.model.id))
-            return [Match.from_model(row) for row in rows]
+        assert self.model.id is not None
+        rows = await info.context.loaders.matches_of_need.load(self.model.id)
+        return [Match.from_model(row) for row in rows]
 
     @strawberry.field(
         description="The coalition's listed offers that best answer this need, best first; "

@@ -12,7 +12,7 @@ from backend import models
 from backend.errors import DomainError
 from backend.graphql import errors, inputs, money, relay
 from backend.graphql.context import Context
-from backend.services import matches, offers
+from backend.services import offers
 
 if TYPE_CHECKING:
     from backend.graphql.coalitions import Coalition
@@ -106,11 +106,9 @@ class Offer(relay.Node):
     ) -> list[Annotated["Match", strawberry.lazy("backend.graphql.matches")]]:
         from backend.graphql.matches import Match
 
-        async with info.context.reading() as session:
-            rows = await session.scalars(
-                matches.listing(info.context.actor, offer_id=self.model.id)
-            )
-            return [Match.from_model(row) for row in rows]
+        assert self.model.id is not None
+        rows = await info.context.loaders.matches_of_offer.load(self.model.id)
+        return [Match.from_model(row) for row in rows]
 
 
 @relay.node_resolver("Offer")

@@ -18,6 +18,7 @@ When the second side accepts, in the same transaction:
   the match (and through it to the need and the offer).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -160,8 +161,13 @@ async def sees(session: AsyncSession, actor: Actor, match: models.Match) -> bool
     return actor.belongs_to(need.organisation_id) or actor.belongs_to(offer.organisation_id)
 
 
-def listing(actor: Actor, *, need_id: int | None = None, offer_id: int | None = None) -> Any:
-    """Matches of a need or an offer that the actor may see, oldest first."""
+def listing(
+    actor: Actor,
+    *,
+    need_ids: Sequence[int] | None = None,
+    offer_ids: Sequence[int] | None = None,
+) -> Any:
+    """Matches of needs or offers that the actor may see, oldest first."""
     match, need, offer = models.Match, models.Need, models.Offer
     statement = (
         sa.select(match)
@@ -169,10 +175,10 @@ def listing(actor: Actor, *, need_id: int | None = None, offer_id: int | None = 
         .join(offer, col(offer.id) == col(match.offer_id))
         .order_by(col(match.created_at), col(match.id))
     )
-    if need_id is not None:
-        statement = statement.where(col(match.need_id) == need_id)
-    if offer_id is not None:
-        statement = statement.where(col(match.offer_id) == offer_id)
+    if need_ids is not None:
+        statement = statement.where(col(match.need_id).in_(need_ids))
+    if offer_ids is not None:
+        statement = statement.where(col(match.offer_id).in_(offer_ids))
     if not actor.is_secretariat:
         organisation = actor.organisation_id
         statement = statement.where(

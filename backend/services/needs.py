@@ -12,6 +12,7 @@ FULFILLED (deliveries cover it). CANCELLED is set by hand, and it is final.
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -137,12 +138,12 @@ async def refresh(session: AsyncSession, need: models.Need) -> None:
     if need.status is Status.CANCELLED:
         return
     assert need.id is not None
-    accepted = await accepted_quantity(session, need.id)
-    if accepted <= 0:
+    covered = (await coverage(session, [need.id])).get(need.id, Coverage())
+    if covered.matched <= 0:
         need.status = Status.OPEN
-    elif await delivered_quantity(session, need.id) >= need.quantity:
+    elif covered.delivered >= need.quantity:
         need.status = Status.FULFILLED
-    elif accepted >= need.quantity:
+    elif covered.matched >= need.quantity:
         need.status = Status.MATCHED
     else:
         need.status = Status.PARTIALLY_MATCHED
@@ -160,29 +161,47 @@ async def refresh_for_commitment(session: AsyncSession, commitment_id: int) -> N
         await refresh(session, need)
 
 
-async def accepted_quantity(session: AsyncSession, need_id: int) -> Decimal:
-    match = models.Match
-    total = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(col(match.quantity)), 0)).where(
-            col(match.need_id) == need_id, col(match.status) == models.MatchStatus.ACCEPTED
-        )
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a need accepted matches cover, and how much was delivered through them
+    (disputed deliveries aside)."""
+
+    matched: Decimal = Decimal(0)
+    delivered: Decimal = Decimal(0)
+
+
+async def coverage(session: AsyncSession, need_ids: Sequence[int]) -> dict[int, Coverage]:
+    """Each need's coverage, in two grouped statements however many needs."""
+    match, delivery = models.Match, models.Delivery
+    accepted = (col(match.need_id).in_(need_ids), col(match.status) == models.MatchStatus.ACCEPTED)
+    matched = await session.execute(
+        sa.select(col(match.need_id), sa.func.sum(col(match.quantity)))
+        .where(*accepted)
+        .group_by(col(match.need_id))
     )
-    return Decimal(total or 0)
+    delivered = dict(
+        (
+            await session.execute(
+                sa.select(col(match.need_id), sa.func.sum(col(delivery.quantity)))
+                .join(delivery, col(delivery.commitment_id) == col(match.commitment_id))
+                .where(*accepted, col(delivery.status) != models.DeliveryStatus.DISPUTED)
+                .group_by(col(match.need_id))
+            )
+        ).all()
+    )
+    return {
+        need_id: Coverage(Decimal(total or 0), Decimal(delivered.get(need_id) or 0))
+        for need_id, total in matched.all()
+    }
+
+
+async def accepted_quantity(session: AsyncSession, need_id: int) -> Decimal:
+    return (await coverage(session, [need_id])).get(need_id, Coverage()).matched
 
 
 async def delivered_quantity(session: AsyncSession, need_id: int) -> Decimal:
     """What was delivered through the need's accepted matches (disputed deliveries aside)."""
-    match, delivery = models.Match, models.Delivery
-    total = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(col(delivery.quantity)), 0))
-        .join(match, col(match.commitment_id) == col(delivery.commitment_id))
-        .where(
-            col(match.need_id) == need_id,
-            col(match.status) == models.MatchStatus.ACCEPTED,
-            col(delivery.status) != models.DeliveryStatus.DISPUTED,
-        )
-    )
-    return Decimal(total or 0)
+    return (await coverage(session, [need_id])).get(need_id, Coverage()).delivered
 
 
 async def get(session: AsyncSession, actor: Actor, *, need_id: int) -> models.Need:
