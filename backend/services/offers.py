@@ -112,14 +112,16 @@ async def update(
         )
     draft = drafts.merged(OfferDraft, offer, changes)
     check_fields(draft)
+    checks = Checks()
     if draft.capacity < offer.reserved:
-        checks = Checks()
         checks.fail(
             "capacity",
             BAD_RANGE,
             f"Accepted matches already reserve {offer.reserved} {offer.unit}.",
         )
-        checks.done()
+    if draft.unit != offer.unit and offer.reserved > 0:
+        checks.fail("unit", BAD_RANGE, "Accepted matches counted this offer in its unit.")
+    checks.done()
     before = audit.snapshot(offer)
     drafts.apply(offer, draft)
     offer.updated_at = models.utcnow()
