@@ -53,7 +53,9 @@ class _Quiet:
 
 @dataclass(frozen=True)
 class Seeded:
-    """What a run created; `created` is False when the demo was already there."""
+    """What a run created; `created` is False when the demo was already there. The counts
+    are the plan's: the coordination layer's accepted match and converted opportunity add a
+    commitment each (backend/demo/coordination.py)."""
 
     created: bool
     organisations: int = 0
