@@ -41,11 +41,13 @@ async def test_seed_demo_records_every_kind_of_fact_through_the_services(session
     rates = await _rows(session, models.FxRate)
     audit, feed = await _rows(session, models.AuditRecord), await _rows(session, models.FeedEvent)
     now = models.utcnow()
+    # The plan's commitments: accepted matches and the pipeline make their own.
+    planned = len(commitments) - len(await _coordinated(session))
     assert seeded == demo.Seeded(
         created=True,
         organisations=len(organisations),
         memberships=len(memberships),
-        commitments=len(commitments),
+        commitments=planned,
         deliveries=len(deliveries),
         activities=len(activities),
     )
@@ -103,6 +105,90 @@ async def test_seed_demo_records_every_kind_of_fact_through_the_services(session
     }
 
 
+async def _coordinated(session) -> set[int]:
+    """Ids of the commitments that accepted matches and converted opportunities made."""
+    made = await session.scalars(
+        sa.union(
+            sa.select(models.Match.commitment_id),
+            sa.select(models.EngagementOpportunity.converted_commitment_id),
+        )
+    )
+    return {row for row in made if row is not None}
+
+
+async def test_the_demo_coordinates_needs_offers_matches_a_pipeline_and_plans(
+    session_factory, session
+):
+    await demo.seed(session_factory)
+
+    needs = await _rows(session, models.Need)
+    offers = await _rows(session, models.Offer)
+    matches = await _rows(session, models.Match)
+    opportunities = await _rows(session, models.EngagementOpportunity)
+    plans = await _rows(session, models.VisibilityPlan)
+    actions = await _rows(session, models.CommunicationAction)
+    organisations = {row.id: row for row in await _rows(session, models.Organisation)}
+    commitments = {row.id: row for row in await _rows(session, models.Commitment)}
+    feed = Counter(row.type for row in await _rows(session, models.FeedEvent))
+    today = dt.date.today()
+    assert Counter(row.status for row in needs) == {
+        models.NeedStatus.OPEN: 3,
+        models.NeedStatus.PARTIALLY_MATCHED: 1,
+    }
+    assert {(row.country, row.category) for row in needs} == {
+        ("BR", models.InKindCategory.CONNECTIVITY),
+        ("MZ", models.InKindCategory.TRAINING),
+        ("NP", models.InKindCategory.CONTENT),
+        ("KE", models.InKindCategory.DEVICES),
+    }
+    assert all(
+        organisations[row.organisation_id].organisation_type in {"10", "11", "15"}
+        for row in needs
+        if row.organisation_id is not None
+    )
+    assert sum(row.organisation_id is None for row in needs) == 2
+    assert Counter(row.status for row in offers) == {
+        models.OfferStatus.LISTED: 3,
+        models.OfferStatus.UNDER_REVIEW: 1,
+        models.OfferStatus.DRAFT: 1,
+    }
+    assert all(row.attestations for row in offers)
+    assert Counter(row.status for row in matches) == {
+        models.MatchStatus.ACCEPTED: 1,
+        models.MatchStatus.PROPOSED: 1,
+        models.MatchStatus.DECLINED: 1,
+    }
+    accepted = next(row for row in matches if row.status is models.MatchStatus.ACCEPTED)
+    assert commitments[accepted.commitment_id].stage is models.Stage.COMMITTED
+    assert Counter(row.stage for row in opportunities) == {
+        models.OpportunityStage.RESEARCH: 1,
+        models.OpportunityStage.PROPOSAL: 1,
+        models.OpportunityStage.ON_HOLD: 1,
+        models.OpportunityStage.AGREED: 1,
+    }
+    agreed = next(row for row in opportunities if row.converted_commitment_id is not None)
+    assert agreed.due_diligence_decision is models.DueDiligenceDecision.CLEARED
+    assert commitments[agreed.converted_commitment_id].organisation_id == (
+        agreed.prospect_organisation_id
+    )
+    assert sorted((row.commitment_id is None, row.donor_approved_at is None) for row in plans) == [
+        (False, False),
+        (True, True),
+    ]
+    assert sorted((row.status, row.planned_on < today) for row in actions) == [
+        (models.ActionStatus.PLANNED, False),
+        (models.ActionStatus.PLANNED, True),
+        (models.ActionStatus.PUBLISHED, True),
+    ]
+    assert (
+        feed["need.posted"],
+        feed["offer.listed"],
+        feed["match.proposed"],
+        feed["match.accepted"],
+        feed["communication.published"],
+    ) == (4, 3, 3, 1, 1)
+
+
 async def test_seeding_again_finds_the_demo_and_adds_nothing(session_factory, session):
     await demo.seed(session_factory)
     before = await _counts(session)
@@ -111,6 +197,10 @@ async def test_seeding_again_finds_the_demo_and_adds_nothing(session_factory, se
 
     assert again == demo.Seeded(created=False)
     assert await _counts(session) == before
+    assert all(
+        before[table]
+        for table in ["needs", "offers", "matches", "engagement_opportunities", "visibility_plans"]
+    )
 
 
 async def test_issued_tokens_are_a_secretariat_admin_and_an_active_partner_editor(
@@ -196,7 +286,12 @@ async def test_the_demo_has_what_the_dashboard_reports_on(session_factory, sessi
         (row.beneficiaries, by_id[row.commitment_id].coalition_id) for row in shared
     )
     assert all(count % 2 == 0 for count in by_learners.values())
-    overdue = [row for row in commitments if row.stage in open_stages and row.end_date < today]
+    # Commitments of accepted matches have no end date.
+    overdue = [
+        row
+        for row in commitments
+        if row.stage in open_stages and row.end_date is not None and row.end_date < today
+    ]
     assert len(overdue) >= 5
 
     def last_report(row: models.Commitment) -> dt.date:
@@ -291,6 +386,20 @@ async def _canonical(engine) -> dict[str, list[dict[str, Any]]]:
             table = tables[name]
             found = await connection.execute(sa.select(table).order_by(table.c.id))
             rows[name] = [dict(row._mapping) for row in found]
+        # The coordination layer is seeded through the services only: its commitments
+        # (of accepted matches and converted opportunities) are left out.
+        coordinated = set(
+            await connection.scalars(
+                sa.union(
+                    sa.select(tables["matches"].c.commitment_id),
+                    sa.select(tables["engagement_opportunities"].c.converted_commitment_id),
+                )
+            )
+        )
+    rows["commitments"] = [row for row in rows["commitments"] if row["id"] not in coordinated]
+    rows["in_kind_lines"] = [
+        row for row in rows["in_kind_lines"] if row["commitment_id"] not in coordinated
+    ]
     names = {
         "organisation": {row["id"]: row["name"] for row in rows["organisations"]},
         "coalition": {row["id"]: row["slug"] for row in rows["coalitions"]},

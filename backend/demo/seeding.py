@@ -17,7 +17,7 @@ from sqlmodel import SQLModel, col
 from backend import models
 from backend.actors import SYSTEM, Actor
 from backend.db import SessionFactory
-from backend.demo import bulk, catalogue, records
+from backend.demo import bulk, catalogue, coordination, records
 from backend.demo import plan as planning
 from backend.demo.progress import Progress
 from backend.services import (
@@ -53,7 +53,9 @@ class _Quiet:
 
 @dataclass(frozen=True)
 class Seeded:
-    """What a run created; `created` is False when the demo was already there."""
+    """What a run created; `created` is False when the demo was already there. The counts
+    are the plan's: the coordination layer's accepted match and converted opportunity add a
+    commitment each (backend/demo/coordination.py)."""
 
     created: bool
     organisations: int = 0
@@ -168,6 +170,14 @@ async def _through_services(batches: "_Batches", ids: "_Ids", plan: records.Plan
         await _activity(batches, ids, activity)
     for membership in plan.memberships:
         await _leave(batches, ids, membership)
+    await coordination.seed(
+        batches.session,
+        coalition_id=ids.coalitions[SLUG],
+        organisations=ids.organisations,
+        workstream_id=ids.workstreams[(SLUG, "Connectivity flagship")],
+        partner=ids.partner,
+        today=plan.today,
+    )
 
 
 async def _bulk(batches: "_Batches", ids: "_Ids", plan: records.Plan) -> None:
