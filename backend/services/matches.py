@@ -66,9 +66,9 @@ async def propose(
         raise InvalidTransition(f"The need is {need.status.value}: no new matches.")
     if offer.status is not models.OfferStatus.LISTED:
         raise InvalidTransition(f"The offer is {offer.status.value}, not LISTED.")
-    suggestion = await _suggestion(session, need, offer, quantity)
     assert need.id is not None and offer.id is not None
     open_part = need.quantity - await needs.accepted_quantity(session, need.id)
+    suggestion = _suggestion(need, offer, quantity, open_part)
     quantity = quantity if quantity is not None else min(open_part, offers.remaining(offer))
     await _require_not_proposed(session, need.id, offer.id)
     match = models.Match(
@@ -238,9 +238,11 @@ async def suggested_offers(
     return [(by_id[suggestion.key], suggestion) for suggestion in ranked]
 
 
-async def _suggestion(
-    session: AsyncSession, need: models.Need, offer: models.Offer, quantity: Decimal | None
+def _suggestion(
+    need: models.Need, offer: models.Offer, quantity: Decimal | None, open_part: Decimal
 ) -> offer_ranking.Suggestion:
+    """The ranking's verdict on the pair, refusing an offer that cannot answer the need or a
+    quantity beyond what the need still asks (`open_part`) or the offer has left."""
     checks = Checks()
     if offer.coalition_id != need.coalition_id:
         checks.fail("offer_id", BAD_RANGE, "The offer is listed in another coalition.")
@@ -254,8 +256,6 @@ async def _suggestion(
     checks.done()
     suggestion = offer_ranking.suggest(terms_of_need(need), terms_of_offer(offer))
     assert suggestion is not None
-    assert need.id is not None
-    open_part = need.quantity - await needs.accepted_quantity(session, need.id)
     if quantity is not None and quantity > open_part:
         checks.fail("quantity", BAD_RANGE, f"The need still asks for {open_part} {need.unit}.")
     if quantity is not None and quantity > offers.remaining(offer):

@@ -12,7 +12,7 @@ from sqlmodel import col
 from backend import models
 from backend.actors import SYSTEM
 from backend.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from backend.services import deliveries, matches
+from backend.services import deliveries, matches, needs
 from tests.coordination import given_coordination, make_need, make_offer
 from tests.factories import make_organisation
 
@@ -159,6 +159,9 @@ async def test_deliveries_against_the_commitment_move_the_need_to_fulfilled(sess
 
     assert await deliver("600") is models.NeedStatus.MATCHED
     assert await deliver("400") is models.NeedStatus.FULFILLED
+    with pytest.raises(InvalidTransition):
+        await needs.cancel(session, world.ministry_editor, need_id=need.id)
+    await session.rollback()
 
 
 async def test_who_may_propose_accept_decline_and_withdraw(session):
