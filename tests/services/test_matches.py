@@ -217,19 +217,20 @@ async def test_an_offer_that_cannot_answer_the_need_is_refused_naming_why(sessio
     need = await make_need(session, world, offline_required=True)
     offer = await make_offer(session, world, offline_capable=False)
     draft = await make_offer(session, world, status=models.OfferStatus.DRAFT)
+    need_id, offer_id, draft_id = need.id, offer.id, draft.id
 
     with pytest.raises(InvalidInput) as refused:
-        await matches.propose(session, SYSTEM, need_id=need.id, offer_id=offer.id)
+        await matches.propose(session, SYSTEM, need_id=need_id, offer_id=offer_id)
     [issue] = refused.value.issues
     assert (issue.field, issue.code) == ("offer_id", matches.OFFER_DOES_NOT_FIT)
     assert "offline" in issue.message
     await session.rollback()
     with pytest.raises(InvalidTransition):
-        await matches.propose(session, SYSTEM, need_id=need.id, offer_id=draft.id)
+        await matches.propose(session, SYSTEM, need_id=need_id, offer_id=draft_id)
     await session.rollback()
     with pytest.raises(InvalidInput) as too_much:
         await matches.propose(
-            session, SYSTEM, need_id=need.id, offer_id=offer.id, quantity=Decimal("1")
+            session, SYSTEM, need_id=need_id, offer_id=offer_id, quantity=Decimal("1")
         )
     assert [i.code for i in too_much.value.issues] == [matches.OFFER_DOES_NOT_FIT]
     await session.rollback()
