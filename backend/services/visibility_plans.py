@@ -55,15 +55,11 @@ async def set_for_commitment(
     commitment = await _commitment(session, commitment_id)
     _require_commitment_writer(actor, commitment)
     _check_plan(draft)
-    existing = await session.scalar(
-        sa.select(models.VisibilityPlan).where(
-            col(models.VisibilityPlan.commitment_id) == commitment_id
-        )
-    )
-    plan = existing or models.VisibilityPlan(
+    subject = col(models.VisibilityPlan.commitment_id) == commitment_id
+    new = models.VisibilityPlan(
         coalition_id=commitment.coalition_id, commitment_id=commitment_id, acknowledgement=""
     )
-    return await _save(session, actor, plan, existing is not None, draft)
+    return await _save(session, actor, await _plan_of(session, subject, new), draft)
 
 
 async def set_for_workstream(
@@ -74,15 +70,38 @@ async def set_for_workstream(
     if workstream is None:
         raise NotFound("No workstream with this id.")
     _check_plan(draft)
-    existing = await session.scalar(
-        sa.select(models.VisibilityPlan).where(
-            col(models.VisibilityPlan.workstream_id) == workstream_id
-        )
-    )
-    plan = existing or models.VisibilityPlan(
+    subject = col(models.VisibilityPlan.workstream_id) == workstream_id
+    new = models.VisibilityPlan(
         coalition_id=workstream.coalition_id, workstream_id=workstream_id, acknowledgement=""
     )
-    return await _save(session, actor, plan, existing is not None, draft)
+    return await _save(session, actor, await _plan_of(session, subject, new), draft)
+
+
+@dataclass(frozen=True)
+class _Found:
+    plan: models.VisibilityPlan
+    existed: bool
+
+
+async def _plan_of(
+    session: AsyncSession, subject: sa.ColumnElement[bool], new: models.VisibilityPlan
+) -> _Found:
+    """The subject's plan, or `new` stored in its place. Of two writers creating the first
+    plan at once, the second meets the first's row at the unique key: it then replaces
+    that plan's texts, as a later write would, instead of failing."""
+    existing = await session.scalar(sa.select(models.VisibilityPlan).where(subject))
+    if existing is not None:
+        return _Found(existing, existed=True)
+    try:
+        async with session.begin_nested():
+            session.add(new)
+            await session.flush()
+    except sa.exc.IntegrityError:
+        concurrent = await session.scalar(sa.select(models.VisibilityPlan).where(subject))
+        if concurrent is None:
+            raise
+        return _Found(concurrent, existed=True)
+    return _Found(new, existed=False)
 
 
 async def record_donor_approval(
@@ -225,12 +244,9 @@ async def actions_of(session: AsyncSession, plan_id: int) -> list[models.Communi
 
 
 async def _save(
-    session: AsyncSession,
-    actor: Actor,
-    plan: models.VisibilityPlan,
-    existed: bool,
-    draft: PlanDraft,
+    session: AsyncSession, actor: Actor, found: _Found, draft: PlanDraft
 ) -> models.VisibilityPlan:
+    plan, existed = found.plan, found.existed
     before = audit.snapshot(plan) if existed else None
     plan.acknowledgement = draft.acknowledgement.strip()
     plan.logo_rules = draft.logo_rules

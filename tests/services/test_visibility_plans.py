@@ -1,6 +1,7 @@
 """Visibility plans: who writes and reads them, the action state machine, donor approval,
 and the audit trail."""
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -204,3 +205,31 @@ async def test_publishing_waits_for_the_donors_approval(session):
     assert approved.donor_approved_by == "Jane Doe, Acme Foundation"
     assert approved.donor_approved_at is not None
     assert published.status is Status.PUBLISHED
+
+
+async def test_two_writers_setting_a_first_plan_at_once_leave_one_plan(session, session_factory):
+    _, _, commitment = await _given(session)
+    commitment_id = commitment.id
+
+    async def set_plan(text):
+        async with session_factory() as own, own.begin():
+            draft = visibility_plans.PlanDraft(acknowledgement=text)
+            plan = await visibility_plans.set_for_commitment(
+                own, SYSTEM, commitment_id=commitment_id, draft=draft
+            )
+            return plan.id
+
+    ids = await asyncio.wait_for(asyncio.gather(set_plan("First"), set_plan("Second")), timeout=30)
+
+    assert ids[0] == ids[1]
+    [plan] = await session.scalars(
+        sa.select(models.VisibilityPlan).where(models.VisibilityPlan.commitment_id == commitment_id)
+    )
+    assert plan.acknowledgement in ("First", "Second")
+    audited = await session.scalars(
+        sa.select(models.AuditRecord.action).where(
+            models.AuditRecord.entity_type == "VisibilityPlan",
+            models.AuditRecord.entity_id == plan.id,
+        )
+    )
+    assert sorted(audited) == ["visibility_plan.created", "visibility_plan.updated"]
