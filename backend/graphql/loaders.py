@@ -51,6 +51,9 @@ class Loaders:
         self.need_coverage = DataLoader(self._load_need_coverage)
         self.matches_of_need = DataLoader(self._load_matches_of_need)
         self.matches_of_offer = DataLoader(self._load_matches_of_offer)
+        # Visibility plans, for readers the resolvers have let through.
+        self.plan_of_commitment = DataLoader(self._load_plans_of_commitments)
+        self.actions_of_plan = DataLoader(self._load_actions_of_plans)
 
     async def _rows(self, statement: sa.Select[Any]) -> list[Any]:
         async with self.reading() as session:
@@ -176,3 +179,22 @@ class Loaders:
     async def _load_matches_of_offer(self, ids: Sequence[int]) -> list[list[models.Match]]:
         rows = await self._rows(matches.listing(self.actor, offer_ids=ids))
         return _grouped(rows, ids, lambda row: row.offer_id)
+
+    async def _load_plans_of_commitments(
+        self, ids: Sequence[int]
+    ) -> list[models.VisibilityPlan | None]:
+        plan = models.VisibilityPlan
+        rows = await self._rows(sa.select(plan).where(col(plan.commitment_id).in_(ids)))
+        found = {row.commitment_id: row for row in rows}
+        return [found.get(id) for id in ids]
+
+    async def _load_actions_of_plans(
+        self, ids: Sequence[int]
+    ) -> list[list[models.CommunicationAction]]:
+        action = models.CommunicationAction
+        rows = await self._rows(
+            sa.select(action)
+            .where(col(action.plan_id).in_(ids))
+            .order_by(col(action.planned_on), col(action.id))
+        )
+        return _grouped(rows, ids, lambda row: row.plan_id)

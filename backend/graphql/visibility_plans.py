@@ -68,14 +68,17 @@ class VisibilityPlan:
     @strawberry.field(description="Its communication actions, by planned date.")
     async def actions(self, info: PlanInfo) -> list[CommunicationAction]:
         assert self.model.id is not None
-        async with info.context.reading() as session:
-            rows = await visibility_plans.actions_of(session, self.model.id)
+        rows = await info.context.loaders.actions_of_plan.load(self.model.id)
         return [CommunicationAction.from_model(row) for row in rows]
 
 
 async def of_commitment(info: PlanInfo, commitment: models.Commitment) -> VisibilityPlan | None:
-    async with info.context.reading() as session:
-        plan = await visibility_plans.for_commitment(session, info.context.actor, commitment)
+    """The commitment's plan, batched over a page of commitments; None for readers other
+    than its owner and the secretariat (`visibility_plans.reads_commitment_plan`)."""
+    if not visibility_plans.reads_commitment_plan(info.context.actor, commitment):
+        return None
+    assert commitment.id is not None
+    plan = await info.context.loaders.plan_of_commitment.load(commitment.id)
     return VisibilityPlan.from_model(plan) if plan else None
 
 

@@ -211,13 +211,17 @@ async def for_commitment(
     session: AsyncSession, actor: Actor, commitment: models.Commitment
 ) -> models.VisibilityPlan | None:
     """The commitment's plan for its owner and the secretariat; None for everyone else."""
-    if not (actor.is_secretariat or actor.belongs_to(commitment.organisation_id)):
+    if not reads_commitment_plan(actor, commitment):
         return None
     return await session.scalar(
         sa.select(models.VisibilityPlan).where(
             col(models.VisibilityPlan.commitment_id) == commitment.id
         )
     )
+
+
+def reads_commitment_plan(actor: Actor, commitment: models.Commitment) -> bool:
+    return actor.is_secretariat or actor.belongs_to(commitment.organisation_id)
 
 
 async def for_workstream(
@@ -231,16 +235,6 @@ async def for_workstream(
             col(models.VisibilityPlan.workstream_id) == workstream_id
         )
     )
-
-
-async def actions_of(session: AsyncSession, plan_id: int) -> list[models.CommunicationAction]:
-    action = models.CommunicationAction
-    rows = await session.scalars(
-        sa.select(action)
-        .where(col(action.plan_id) == plan_id)
-        .order_by(col(action.planned_on), col(action.id))
-    )
-    return list(rows)
 
 
 async def _save(
