@@ -36,6 +36,7 @@ bench: $(VENV)
 	$(BIN)/python bench/portal_vs_postgraphile.py
 	$(BIN)/python bench/abuse.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/matching.py
 
 schema: $(VENV)
 	$(BIN)/coalition-hub export-schema
