@@ -40,7 +40,15 @@ from backend.errors import Conflict
 from backend.graphql.compiled import reads as compiled_reads
 from backend.graphql.relay import to_global_id
 from backend.main import create_app
-from backend.services import coalitions, matches, memberships, needs, offers, organisations
+from backend.services import (
+    coalitions,
+    matches,
+    memberships,
+    needs,
+    offers,
+    organisations,
+    tokens,
+)
 
 COORDINATION = (ROOT / "schema/operations/coordination.graphql").read_text()
 BASELINE = "query Baseline { __typename }"
@@ -114,7 +122,9 @@ def need_draft(coalition_id: int, ministry_id: int, quantity: int) -> needs.Need
     )
 
 
-async def seed(factory: db.SessionFactory, count: int) -> dict[str, int]:
+async def seed(factory: db.SessionFactory, count: int) -> tuple[dict[str, int], str]:
+    """The coalition, its ministry and first company, the need; the ministry editor's
+    bearer secret (the need's suggestions are for the coalition's members)."""
     async with factory() as session:
         coalition = await coalitions.create(
             session,
@@ -133,17 +143,24 @@ async def seed(factory: db.SessionFactory, count: int) -> dict[str, int]:
             if number % BATCH == BATCH - 1:
                 await session.commit()
         need = await needs.post(session, SYSTEM, draft=need_draft(coalition.id, ministry, 5000))
+        issued = await tokens.create(
+            session,
+            SYSTEM,
+            name="ministry editor",
+            role=models.Role.PARTNER_EDITOR,
+            organisation_id=ministry,
+        )
         await session.commit()
         assert need.id is not None
-        return {
-            "coalition": coalition.id,
-            "ministry": ministry,
-            "company": companies[0],
-            "need": need.id,
-        }
+        ids = {"coalition": coalition.id, "ministry": ministry, "company": companies[0]}
+        return {**ids, "need": need.id}, issued.secret
 
 
-async def timed(client: httpx.AsyncClient, body: dict[str, Any], seconds: float) -> list[float]:
+async def timed(
+    client: httpx.AsyncClient, body: dict[str, Any], seconds: float, check: Any = None
+) -> list[float]:
+    """Latencies of `body` sent one after the other for `seconds`; `check` looks at the
+    first answer (that it is the one meant, not a null)."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
     while time.perf_counter() < stop:
@@ -151,7 +168,15 @@ async def timed(client: httpx.AsyncClient, body: dict[str, Any], seconds: float)
         response = await client.post("/graphql", json=body)
         latencies.append(time.perf_counter() - started)
         assert response.status_code == 200 and "errors" not in response.json(), response.text
+        if check is not None and len(latencies) == 1:
+            check(response.json()["data"])
     return latencies
+
+
+def five_suggestions(data: dict[str, Any]) -> None:
+    suggested = data["node"]["suggestedOffers"]
+    assert len(suggested) == 5, data
+    print(f"best offer    {suggested[0]['offer']['title']}: {suggested[0]['score']}/100")
 
 
 def report(name: str, latencies: list[float], seconds: float, baseline: float | None) -> float:
@@ -212,7 +237,7 @@ async def main(arguments: argparse.Namespace) -> None:
         engine = db.create_engine(settings)
         factory = db.create_session_factory(engine)
         started = time.perf_counter()
-        ids = await seed(factory, arguments.offers)
+        ids, secret = await seed(factory, arguments.offers)
         print(f"seeded {arguments.offers} listed offers in {time.perf_counter() - started:.1f} s")
         app = create_app(settings, engine=engine)
         matching = {
@@ -221,12 +246,15 @@ async def main(arguments: argparse.Namespace) -> None:
             "variables": {"id": to_global_id("Need", ids["need"]), "suggestions": 5},
         }
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
             seconds = arguments.duration
-            baseline = report(
-                "baseline", await timed(client, {"query": BASELINE}, seconds), seconds, None
-            )
-            report("NeedMatching", await timed(client, matching, seconds), seconds, baseline)
+            trivial = await timed(client, {"query": BASELINE}, seconds)
+            baseline = report("baseline", trivial, seconds, None)
+            ranked = await timed(client, matching, seconds, check=five_suggestions)
+            report("NeedMatching", ranked, seconds, baseline)
         await compiled_reads.close(app.state.compiled_reads)
         await race(factory, ids, arguments.racers)
         await engine.dispose()

@@ -225,17 +225,67 @@ def terms_of_offer(offer: models.Offer) -> offer_ranking.OfferTerms:
 async def suggested_offers(
     session: AsyncSession, actor: Actor, need: models.Need, *, first: int
 ) -> list[tuple[models.Offer, offer_ranking.Suggestion]]:
-    """The listed offers of the need's coalition that best answer it, best first."""
-    listed = list(
-        await session.scalars(
-            offers.listing(
-                actor, coalition_id=need.coalition_id, status=models.OfferStatus.LISTED
-            ).where(col(models.Offer.category) == need.category)
+    """The listed offers of the need's coalition that best answer it, best first.
+
+    The database leaves out the offers the ranking would exclude anyway (another category or
+    unit, a country not served, nothing left, not offline capable when that is required);
+    the rest are ranked from their terms alone, and only the best `first` are loaded whole.
+    """
+    offer = models.Offer
+    candidates = (
+        offers.listing(actor, coalition_id=need.coalition_id, status=models.OfferStatus.LISTED)
+        .where(
+            col(offer.category) == need.category,
+            col(offer.unit) == need.unit,
+            col(offer.capacity) > col(offer.reserved),
+            sa.or_(col(offer.worldwide), models.JsonListContains(offer.countries, need.country)),
         )
+        .with_only_columns(*(col(getattr(offer, name)) for name in _TERMS))
     )
-    by_id = {offer.id: offer for offer in listed}
-    ranked = offer_ranking.rank(terms_of_need(need), map(terms_of_offer, listed), first)
+    if need.offline_required:
+        candidates = candidates.where(col(offer.offline_capable))
+    terms = [_terms_of_row(row) for row in await session.execute(candidates)]
+    ranked = offer_ranking.rank(terms_of_need(need), terms, first)
+    loaded = await session.scalars(
+        sa.select(offer).where(col(offer.id).in_([suggestion.key for suggestion in ranked]))
+    )
+    by_id = {row.id: row for row in loaded}
     return [(by_id[suggestion.key], suggestion) for suggestion in ranked]
+
+
+# The columns the ranking reads, in OfferTerms' order after the key.
+_TERMS = (
+    "id",
+    "category",
+    "unit",
+    "capacity",
+    "reserved",
+    "countries",
+    "worldwide",
+    "languages",
+    "offline_capable",
+    "low_bandwidth_friendly",
+    "free_of_charge",
+    "free_until",
+)
+
+
+def _terms_of_row(row: Any) -> offer_ranking.OfferTerms:
+    (key, category, unit, capacity, reserved, countries, worldwide, languages, offline,
+     low_bandwidth, free, free_until) = row  # fmt: skip
+    return offer_ranking.OfferTerms(
+        key=key,
+        category=category,
+        unit=unit,
+        remaining=capacity - reserved,
+        countries=frozenset(countries),
+        worldwide=worldwide,
+        languages=frozenset(languages),
+        offline_capable=offline,
+        low_bandwidth_friendly=low_bandwidth,
+        free_of_charge=free,
+        free_until=free_until,
+    )
 
 
 def _suggestion(

@@ -17,7 +17,7 @@ Equal scores keep the offers' order by key, so the same data always ranks the sa
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -66,29 +66,48 @@ class Suggestion:
 
 
 def rank(need: NeedTerms, offers: Iterable[OfferTerms], first: int) -> list[Suggestion]:
-    """The best `first` offers for the need, best first; excluded offers are left out."""
-    scored = [s for s in (suggest(need, offer) for offer in offers) if s is not None]
-    scored.sort(key=lambda s: (-s.score, s.key))
-    return scored[:first]
+    """The best `first` offers for the need, best first; excluded offers are left out.
+
+    Every offer is scored; only the best `first` get their reasons written."""
+    scored = [
+        (sum(points for points, _ in parts), offer.key, parts)
+        for offer in offers
+        if exclusion(need, offer) is None
+        for parts in (_parts(need, offer),)
+    ]
+    scored.sort(key=lambda entry: (-entry[0], entry[1]))
+    return [_suggestion(need, key, score, parts) for score, key, parts in scored[:first]]
 
 
 def suggest(need: NeedTerms, offer: OfferTerms) -> Suggestion | None:
     """The offer's score and reasons for this need, or None when it cannot answer it."""
     if exclusion(need, offer) is not None:
         return None
-    parts = (
+    parts = _parts(need, offer)
+    return _suggestion(need, offer.key, sum(points for points, _ in parts), parts)
+
+
+# A part of the score: its points, and the reason, written only when it is shown.
+Part = tuple[int, Callable[[], str]]
+
+
+def _parts(need: NeedTerms, offer: OfferTerms) -> tuple[Part, ...]:
+    return (
         _country(need, offer),
         _capacity(need, offer),
         _languages(need, offer),
         _bandwidth(need, offer),
         _timing(need, offer),
     )
+
+
+def _suggestion(need: NeedTerms, key: int, score: int, parts: tuple[Part, ...]) -> Suggestion:
     return Suggestion(
-        key=offer.key,
-        score=sum(points for points, _ in parts),
+        key=key,
+        score=score,
         reasons=(
             f"{need.category.value.lower()} offered in {need.unit}",
-            *(reason for _, reason in parts),
+            *(reason() for _, reason in parts),
         ),
     )
 
@@ -108,53 +127,59 @@ def exclusion(need: NeedTerms, offer: OfferTerms) -> str | None:
     return None
 
 
-def _country(need: NeedTerms, offer: OfferTerms) -> tuple[int, str]:
+def _country(need: NeedTerms, offer: OfferTerms) -> Part:
     if need.country in offer.countries:
-        return COUNTRY_NAMED, f"available in {need.country}"
-    return COUNTRY_WORLDWIDE, f"available worldwide, {need.country} not named"
+        return COUNTRY_NAMED, lambda: f"available in {need.country}"
+    return COUNTRY_WORLDWIDE, lambda: f"available worldwide, {need.country} not named"
 
 
-def _capacity(need: NeedTerms, offer: OfferTerms) -> tuple[int, str]:
+def _capacity(need: NeedTerms, offer: OfferTerms) -> Part:
     if offer.remaining >= need.quantity:
-        return CAPACITY, f"capacity left covers all {_figure(need.quantity)} {need.unit}"
+        return CAPACITY, lambda: f"capacity left covers all {_figure(need.quantity)} {need.unit}"
     share = offer.remaining / need.quantity
     return (
         _points(CAPACITY, share),
-        f"capacity left covers {_figure(offer.remaining)} of {_figure(need.quantity)} {need.unit}",
+        lambda: (
+            f"capacity left covers {_figure(offer.remaining)} of "
+            f"{_figure(need.quantity)} {need.unit}"
+        ),
     )
 
 
-def _languages(need: NeedTerms, offer: OfferTerms) -> tuple[int, str]:
+def _languages(need: NeedTerms, offer: OfferTerms) -> Part:
     if not need.languages:
-        return LANGUAGES, "no language asked"
+        return LANGUAGES, lambda: "no language asked"
     spoken = need.languages & offer.languages
     missing = sorted(need.languages - offer.languages)
     if not missing:
-        return LANGUAGES, f"in {_listed(spoken)}"
+        return LANGUAGES, lambda: f"in {_listed(spoken)}"
     share = Decimal(len(spoken)) / len(need.languages)
     if not spoken:
-        return 0, f"not in {_listed(missing)}"
-    return _points(LANGUAGES, share), f"in {_listed(spoken)}, not in {_listed(missing)}"
+        return 0, lambda: f"not in {_listed(missing)}"
+    return _points(LANGUAGES, share), lambda: f"in {_listed(spoken)}, not in {_listed(missing)}"
 
 
-def _bandwidth(need: NeedTerms, offer: OfferTerms) -> tuple[int, str]:
+def _bandwidth(need: NeedTerms, offer: OfferTerms) -> Part:
     if not need.low_bandwidth:
-        return BANDWIDTH, "no bandwidth constraint"
+        return BANDWIDTH, lambda: "no bandwidth constraint"
     if offer.low_bandwidth_friendly or offer.offline_capable:
-        return BANDWIDTH, "works on low bandwidth"
-    return 0, "low bandwidth needed, the offer is not made for it"
+        return BANDWIDTH, lambda: "works on low bandwidth"
+    return 0, lambda: "low bandwidth needed, the offer is not made for it"
 
 
-def _timing(need: NeedTerms, offer: OfferTerms) -> tuple[int, str]:
+def _timing(need: NeedTerms, offer: OfferTerms) -> Part:
     if not offer.free_of_charge:
-        return 0, "not free of charge"
+        return 0, lambda: "not free of charge"
     if offer.free_until is None:
-        return TIMING, "free of charge with no end date"
+        return TIMING, lambda: "free of charge with no end date"
     if need.needed_by is None or offer.free_until >= need.needed_by:
-        return TIMING, f"free of charge until {offer.free_until.isoformat()}"
-    return 0, (
-        f"free of charge only until {offer.free_until.isoformat()}, "
-        f"needed by {need.needed_by.isoformat()}"
+        return TIMING, lambda: f"free of charge until {offer.free_until.isoformat()}"
+    return (
+        0,
+        lambda: (
+            f"free of charge only until {offer.free_until.isoformat()}, "
+            f"needed by {need.needed_by.isoformat()}"
+        ),
     )
 
 
