@@ -228,10 +228,13 @@ async def suggested_offers(
     """The listed offers of the need's coalition that best answer it, best first.
 
     The database leaves out the offers the ranking would exclude anyway (another category or
-    unit, a country not served, nothing left, not offline capable when that is required);
-    the rest are ranked from their terms alone, and only the best `first` are loaded whole.
+    unit, a country not served, nothing left, not offline capable when that is required)
+    and answers, for the rest, only what the ranking asks of this need: whether the offer
+    names its country, which of its languages it speaks, what is left. Those are ranked, and
+    only the best `first` are loaded whole.
     """
     offer = models.Offer
+    languages = sorted(need.languages)
     candidates = (
         offers.listing(actor, coalition_id=need.coalition_id, status=models.OfferStatus.LISTED)
         .where(
@@ -240,11 +243,22 @@ async def suggested_offers(
             col(offer.capacity) > col(offer.reserved),
             sa.or_(col(offer.worldwide), models.JsonListContains(offer.countries, need.country)),
         )
-        .with_only_columns(*(col(getattr(offer, name)) for name in _TERMS))
+        .with_only_columns(
+            col(offer.id),
+            (col(offer.capacity) - col(offer.reserved)).label("remaining"),
+            models.JsonListContains(offer.countries, need.country).label("names_country"),
+            col(offer.worldwide),
+            col(offer.offline_capable),
+            col(offer.low_bandwidth_friendly),
+            col(offer.free_of_charge),
+            col(offer.free_until),
+            *(models.JsonListContains(offer.languages, code) for code in languages),
+        )
     )
     if need.offline_required:
         candidates = candidates.where(col(offer.offline_capable))
-    terms = [_terms_of_row(row) for row in await session.execute(candidates)]
+    rows = await session.execute(candidates)
+    terms = [_terms_of_candidate(need, languages, row) for row in rows]
     ranked = offer_ranking.rank(terms_of_need(need), terms, first)
     loaded = await session.scalars(
         sa.select(offer).where(col(offer.id).in_([suggestion.key for suggestion in ranked]))
@@ -253,34 +267,21 @@ async def suggested_offers(
     return [(by_id[suggestion.key], suggestion) for suggestion in ranked]
 
 
-# The columns the ranking reads, in OfferTerms' order after the key.
-_TERMS = (
-    "id",
-    "category",
-    "unit",
-    "capacity",
-    "reserved",
-    "countries",
-    "worldwide",
-    "languages",
-    "offline_capable",
-    "low_bandwidth_friendly",
-    "free_of_charge",
-    "free_until",
-)
-
-
-def _terms_of_row(row: Any) -> offer_ranking.OfferTerms:
-    (key, category, unit, capacity, reserved, countries, worldwide, languages, offline,
-     low_bandwidth, free, free_until) = row  # fmt: skip
+def _terms_of_candidate(
+    need: models.Need, languages: list[str], row: Any
+) -> offer_ranking.OfferTerms:
+    """An offer's terms for this need from a row of `suggested_offers`' candidates."""
+    key, remaining, names_country, worldwide, offline, low_bandwidth, free, free_until, *speaks = (
+        row
+    )
     return offer_ranking.OfferTerms(
-        key=key,
-        category=category,
-        unit=unit,
-        remaining=capacity - reserved,
-        countries=frozenset(countries),
+        key=int(key),
+        category=need.category,
+        unit=need.unit,
+        remaining=remaining,
+        countries=frozenset({need.country}) if names_country else frozenset(),
         worldwide=worldwide,
-        languages=frozenset(languages),
+        languages=frozenset(code for code, spoken in zip(languages, speaks, strict=True) if spoken),
         offline_capable=offline,
         low_bandwidth_friendly=low_bandwidth,
         free_of_charge=free,

@@ -17,7 +17,7 @@ Equal scores keep the offers' order by key, so the same data always ranks the sa
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -70,44 +70,51 @@ def rank(need: NeedTerms, offers: Iterable[OfferTerms], first: int) -> list[Sugg
 
     Every offer is scored; only the best `first` get their reasons written."""
     scored = [
-        (sum(points for points, _ in parts), offer.key, parts)
+        (_score(need, offer), offer.key, offer)
         for offer in offers
         if exclusion(need, offer) is None
-        for parts in (_parts(need, offer),)
     ]
-    scored.sort(key=lambda entry: (-entry[0], entry[1]))
-    return [_suggestion(need, key, score, parts) for score, key, parts in scored[:first]]
+    scored.sort(key=_best_first)
+    return [_suggestion(need, offer) for _, _, offer in scored[:first]]
 
 
 def suggest(need: NeedTerms, offer: OfferTerms) -> Suggestion | None:
     """The offer's score and reasons for this need, or None when it cannot answer it."""
     if exclusion(need, offer) is not None:
         return None
-    parts = _parts(need, offer)
-    return _suggestion(need, offer.key, sum(points for points, _ in parts), parts)
+    return _suggestion(need, offer)
 
 
-# A part of the score: its points, and the reason, written only when it is shown.
-Part = tuple[int, Callable[[], str]]
+# A part of the score: its points, and its reason when asked to explain (else "").
+Part = tuple[int, str]
 
 
-def _parts(need: NeedTerms, offer: OfferTerms) -> tuple[Part, ...]:
+def _parts(need: NeedTerms, offer: OfferTerms, *, explain: bool) -> tuple[Part, ...]:
     return (
-        _country(need, offer),
-        _capacity(need, offer),
-        _languages(need, offer),
-        _bandwidth(need, offer),
-        _timing(need, offer),
+        _country(need, offer, explain),
+        _capacity(need, offer, explain),
+        _languages(need, offer, explain),
+        _bandwidth(need, offer, explain),
+        _timing(need, offer, explain),
     )
 
 
-def _suggestion(need: NeedTerms, key: int, score: int, parts: tuple[Part, ...]) -> Suggestion:
+def _score(need: NeedTerms, offer: OfferTerms) -> int:
+    return sum(points for points, _ in _parts(need, offer, explain=False))
+
+
+def _best_first(entry: tuple[int, int, OfferTerms]) -> tuple[int, int]:
+    return -entry[0], entry[1]
+
+
+def _suggestion(need: NeedTerms, offer: OfferTerms) -> Suggestion:
+    parts = _parts(need, offer, explain=True)
     return Suggestion(
-        key=key,
-        score=score,
+        key=offer.key,
+        score=sum(points for points, _ in parts),
         reasons=(
             f"{need.category.value.lower()} offered in {need.unit}",
-            *(reason() for _, reason in parts),
+            *(reason for _, reason in parts),
         ),
     )
 
@@ -127,58 +134,66 @@ def exclusion(need: NeedTerms, offer: OfferTerms) -> str | None:
     return None
 
 
-def _country(need: NeedTerms, offer: OfferTerms) -> Part:
+def _country(need: NeedTerms, offer: OfferTerms, explain: bool) -> Part:
     if need.country in offer.countries:
-        return COUNTRY_NAMED, lambda: f"available in {need.country}"
-    return COUNTRY_WORLDWIDE, lambda: f"available worldwide, {need.country} not named"
+        return COUNTRY_NAMED, (f"available in {need.country}" if explain else "")
+    return COUNTRY_WORLDWIDE, (f"available worldwide, {need.country} not named" if explain else "")
 
 
-def _capacity(need: NeedTerms, offer: OfferTerms) -> Part:
+def _capacity(need: NeedTerms, offer: OfferTerms, explain: bool) -> Part:
     if offer.remaining >= need.quantity:
-        return CAPACITY, lambda: f"capacity left covers all {_figure(need.quantity)} {need.unit}"
+        return CAPACITY, (
+            f"capacity left covers all {_figure(need.quantity)} {need.unit}" if explain else ""
+        )
     share = offer.remaining / need.quantity
     return (
         _points(CAPACITY, share),
-        lambda: (
+        (
             f"capacity left covers {_figure(offer.remaining)} of "
             f"{_figure(need.quantity)} {need.unit}"
+            if explain
+            else ""
         ),
     )
 
 
-def _languages(need: NeedTerms, offer: OfferTerms) -> Part:
+def _languages(need: NeedTerms, offer: OfferTerms, explain: bool) -> Part:
     if not need.languages:
-        return LANGUAGES, lambda: "no language asked"
+        return LANGUAGES, "no language asked"
     spoken = need.languages & offer.languages
     missing = sorted(need.languages - offer.languages)
     if not missing:
-        return LANGUAGES, lambda: f"in {_listed(spoken)}"
+        return LANGUAGES, (f"in {_listed(spoken)}" if explain else "")
     share = Decimal(len(spoken)) / len(need.languages)
     if not spoken:
-        return 0, lambda: f"not in {_listed(missing)}"
-    return _points(LANGUAGES, share), lambda: f"in {_listed(spoken)}, not in {_listed(missing)}"
+        return 0, (f"not in {_listed(missing)}" if explain else "")
+    return _points(LANGUAGES, share), (
+        f"in {_listed(spoken)}, not in {_listed(missing)}" if explain else ""
+    )
 
 
-def _bandwidth(need: NeedTerms, offer: OfferTerms) -> Part:
+def _bandwidth(need: NeedTerms, offer: OfferTerms, explain: bool) -> Part:
     if not need.low_bandwidth:
-        return BANDWIDTH, lambda: "no bandwidth constraint"
+        return BANDWIDTH, "no bandwidth constraint"
     if offer.low_bandwidth_friendly or offer.offline_capable:
-        return BANDWIDTH, lambda: "works on low bandwidth"
-    return 0, lambda: "low bandwidth needed, the offer is not made for it"
+        return BANDWIDTH, "works on low bandwidth"
+    return 0, "low bandwidth needed, the offer is not made for it"
 
 
-def _timing(need: NeedTerms, offer: OfferTerms) -> Part:
+def _timing(need: NeedTerms, offer: OfferTerms, explain: bool) -> Part:
     if not offer.free_of_charge:
-        return 0, lambda: "not free of charge"
+        return 0, "not free of charge"
     if offer.free_until is None:
-        return TIMING, lambda: "free of charge with no end date"
+        return TIMING, "free of charge with no end date"
     if need.needed_by is None or offer.free_until >= need.needed_by:
-        return TIMING, lambda: f"free of charge until {offer.free_until.isoformat()}"
+        return TIMING, (f"free of charge until {offer.free_until.isoformat()}" if explain else "")
     return (
         0,
-        lambda: (
+        (
             f"free of charge only until {offer.free_until.isoformat()}, "
             f"needed by {need.needed_by.isoformat()}"
+            if explain
+            else ""
         ),
     )
 
