@@ -30,6 +30,7 @@ from sqlmodel import col
 from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, Conflict, InvalidTransition, NotFound, PermissionDenied
+from backend.models.base import UTCDateTime
 from backend.services import audit, commitments, feed, needs, offer_ranking, offers
 from backend.services.commitment_rules import CommitmentDraft, InKindDraft
 from backend.services.validation import Checks
@@ -98,12 +99,39 @@ async def accept(session: AsyncSession, actor: Actor, *, match_id: int) -> model
         raise PermissionDenied("Only the need's side or the offer's side accept a match.")
     _require_proposed(match, Status.ACCEPTED)
     before = audit.snapshot(match)
-    _record_acceptance(match, actor, sides)
-    match.updated_at = models.utcnow()
+    await _accept_in_place(session, match, actor, sides)
     await audit.record(session, actor, action="match.side_accepted", entity=match, before=before)
     if match.need_accepted_at and match.offer_accepted_at:
         await _conclude(session, match, need, offer, actor)
     return match
+
+
+async def _accept_in_place(
+    session: AsyncSession, match: models.Match, actor: Actor, sides: Sides
+) -> None:
+    """Record the side's yes in one UPDATE of the row as it is in the database, and read
+    both sides' answers back: when the two sides accept at once, the second UPDATE waits
+    for the first and sees its yes, so exactly one of them goes on to make the commitment."""
+    table, now = models.Match, sa.literal(models.utcnow(), type_=UTCDateTime())
+    values: dict[Any, Any] = {col(table.updated_at): now}
+    for accepted, at, by in (
+        (sides.need, col(table.need_accepted_at), col(table.need_accepted_by)),
+        (sides.offer, col(table.offer_accepted_at), col(table.offer_accepted_by)),
+    ):
+        if accepted:
+            values[at] = sa.func.coalesce(at, now)
+            values[by] = sa.func.coalesce(by, actor.name)
+    await session.flush()
+    recorded = await session.execute(
+        sa.update(table)
+        .where(col(table.id) == match.id, col(table.status) == Status.PROPOSED)
+        .values(values)
+        .returning(col(table.id))
+        .execution_options(synchronize_session=False)
+    )
+    if recorded.one_or_none() is None:
+        raise InvalidTransition("The match was answered meanwhile; it is no longer PROPOSED.")
+    await session.refresh(match)
 
 
 async def decline(

@@ -105,6 +105,33 @@ async def test_of_two_concurrent_accepts_beyond_the_offers_capacity_exactly_one_
     assert sorted(statuses) == [Status.ACCEPTED, Status.PROPOSED]
 
 
+async def test_both_sides_accepting_at_once_make_exactly_one_commitment(session, session_factory):
+    world = await given_coordination(session)
+    need = await make_need(session, world, quantity=Decimal("1000"))
+    offer = await make_offer(session, world, capacity=Decimal("5000"))
+    match = await matches.propose(session, SYSTEM, need_id=need.id, offer_id=offer.id)
+    await session.commit()
+    match_id = match.id
+
+    async def accept(side):
+        async with session_factory() as own, own.begin():
+            return await matches.accept(own, side, match_id=match_id)
+
+    await asyncio.wait_for(
+        asyncio.gather(accept(world.ministry_editor), accept(world.company_editor)), timeout=30
+    )
+
+    row = await session.get(models.Match, match_id, populate_existing=True)
+    assert row.status is Status.ACCEPTED and row.commitment_id is not None
+    assert (row.need_accepted_at is not None, row.offer_accepted_at is not None) == (True, True)
+    made = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(models.Commitment)
+        .where(col(models.Commitment.organisation_id) == world.company_id)
+    )
+    assert made == 1
+
+
 async def test_accepted_matches_never_cover_more_than_the_need(session):
     world = await given_coordination(session)
     need = await make_need(session, world, quantity=Decimal("1000"))
