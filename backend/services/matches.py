@@ -31,7 +31,15 @@ from backend import models
 from backend.actors import Actor
 from backend.errors import BAD_RANGE, Conflict, InvalidTransition, NotFound, PermissionDenied
 from backend.models.base import UTCDateTime
-from backend.services import audit, commitments, feed, needs, offer_ranking, offers
+from backend.services import (
+    audit,
+    commitments,
+    feed,
+    memberships,
+    needs,
+    offer_ranking,
+    offers,
+)
 from backend.services.commitment_rules import CommitmentDraft, InKindDraft
 from backend.services.validation import Checks
 from events import messages
@@ -40,6 +48,7 @@ Status = models.MatchStatus
 CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"
 NEED_COVERED = "NEED_COVERED"
 OFFER_DOES_NOT_FIT = "OFFER_DOES_NOT_FIT"
+OFFER_SIDE_NOT_MEMBER = "OFFER_SIDE_NOT_MEMBER"
 
 
 @dataclass(frozen=True)
@@ -375,6 +384,13 @@ async def _conclude(
 ) -> None:
     """Both sides accepted: reserve the quantity, make the commitment (see the module doc)."""
     assert need.id is not None and offer.id is not None and match.id is not None
+    active = await memberships.active_coalition_ids(session, organisation_id=offer.organisation_id)
+    if need.coalition_id not in active:
+        # Its yes may be older than a suspension: the commitment would be a non-member's.
+        raise Conflict(
+            "The offering organisation is no longer an active member of the coalition.",
+            code=OFFER_SIDE_NOT_MEMBER,
+        )
     await _lock_need(session, need.id)
     open_part = need.quantity - await needs.accepted_quantity(session, need.id)
     if match.quantity > open_part:

@@ -12,7 +12,7 @@ from sqlmodel import col
 from backend import models
 from backend.actors import SYSTEM
 from backend.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from backend.services import deliveries, matches, needs
+from backend.services import deliveries, matches, memberships, needs
 from tests.coordination import given_coordination, make_need, make_offer
 from tests.factories import make_organisation
 
@@ -130,6 +130,33 @@ async def test_both_sides_accepting_at_once_make_exactly_one_commitment(session,
         .where(col(models.Commitment.organisation_id) == world.company_id)
     )
     assert made == 1
+
+
+async def test_an_offering_member_suspended_after_its_yes_makes_no_commitment(session):
+    world = await given_coordination(session)
+    need = await make_need(session, world)
+    offer = await make_offer(session, world)
+    match = await matches.propose(session, world.company_editor, need_id=need.id, offer_id=offer.id)
+    match_id = match.id
+    membership = await session.scalar(
+        sa.select(models.Membership).where(
+            col(models.Membership.organisation_id) == world.company_id
+        )
+    )
+    await memberships.update(
+        session,
+        SYSTEM,
+        membership_id=membership.id,
+        changes={"status": models.MembershipStatus.SUSPENDED},
+    )
+    await session.commit()
+
+    with pytest.raises(Conflict) as refused:
+        await matches.accept(session, world.ministry_editor, match_id=match_id)
+    assert refused.value.code == matches.OFFER_SIDE_NOT_MEMBER
+    await session.rollback()
+    row = await session.get(models.Match, match_id, populate_existing=True)
+    assert (row.status, row.commitment_id) == (Status.PROPOSED, None)
 
 
 async def test_accepted_matches_never_cover_more_than_the_need(session):
