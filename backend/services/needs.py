@@ -38,6 +38,15 @@ CLOSED_STATUSES = frozenset({Status.FULFILLED, Status.CANCELLED})
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of a need accepted matches cover, and how much was delivered through them
+    (disputed deliveries aside)."""
+
+    matched: Decimal = Decimal(0)
+    delivered: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
 class NeedDraft:
     coalition_id: int
     country: str
@@ -96,16 +105,16 @@ async def update(
         raise InvalidTransition(f"A need {need.status.value} cannot change.", code="NOT_EDITABLE")
     draft = drafts.merged(NeedDraft, need, changes)
     check_fields(draft)
-    accepted = await accepted_quantity(session, need_id)
-    if draft.quantity < accepted:
+    covered = (await coverage(session, [need_id])).get(need_id, Coverage())
+    if draft.quantity < covered.matched:
         checks = Checks()
-        checks.fail("quantity", BAD_RANGE, f"Accepted matches already cover {accepted}.")
+        checks.fail("quantity", BAD_RANGE, f"Accepted matches already cover {covered.matched}.")
         checks.done()
     before = audit.snapshot(need)
     drafts.apply(need, draft)
     need.country = need.country.upper()
     need.updated_at = models.utcnow()
-    await refresh(session, need)
+    _derive(need, covered)
     await audit.record(session, actor, action="need.updated", entity=need, before=before)
     return need
 
@@ -138,7 +147,11 @@ async def refresh(session: AsyncSession, need: models.Need) -> None:
     if need.status is Status.CANCELLED:
         return
     assert need.id is not None
-    covered = (await coverage(session, [need.id])).get(need.id, Coverage())
+    _derive(need, (await coverage(session, [need.id])).get(need.id, Coverage()))
+    session.add(need)
+
+
+def _derive(need: models.Need, covered: Coverage) -> None:
     if covered.matched <= 0:
         need.status = Status.OPEN
     elif covered.delivered >= need.quantity:
@@ -147,7 +160,6 @@ async def refresh(session: AsyncSession, need: models.Need) -> None:
         need.status = Status.MATCHED
     else:
         need.status = Status.PARTIALLY_MATCHED
-    session.add(need)
 
 
 async def refresh_for_commitment(session: AsyncSession, commitment_id: int) -> None:
@@ -161,47 +173,46 @@ async def refresh_for_commitment(session: AsyncSession, commitment_id: int) -> N
         await refresh(session, need)
 
 
-@dataclass(frozen=True)
-class Coverage:
-    """How much of a need accepted matches cover, and how much was delivered through them
-    (disputed deliveries aside)."""
-
-    matched: Decimal = Decimal(0)
-    delivered: Decimal = Decimal(0)
-
-
 async def coverage(session: AsyncSession, need_ids: Sequence[int]) -> dict[int, Coverage]:
     """Each need's coverage, in two grouped statements however many needs."""
+    matched = await _matched(session, need_ids)
     match, delivery = models.Match, models.Delivery
-    accepted = (col(match.need_id).in_(need_ids), col(match.status) == models.MatchStatus.ACCEPTED)
-    matched = await session.execute(
-        sa.select(col(match.need_id), sa.func.sum(col(match.quantity)))
-        .where(*accepted)
-        .group_by(col(match.need_id))
-    )
     delivered = dict(
         (
             await session.execute(
                 sa.select(col(match.need_id), sa.func.sum(col(delivery.quantity)))
                 .join(delivery, col(delivery.commitment_id) == col(match.commitment_id))
-                .where(*accepted, col(delivery.status) != models.DeliveryStatus.DISPUTED)
+                .where(
+                    *_accepted_of(need_ids), col(delivery.status) != models.DeliveryStatus.DISPUTED
+                )
                 .group_by(col(match.need_id))
             )
         ).all()
     )
     return {
-        need_id: Coverage(Decimal(total or 0), Decimal(delivered.get(need_id) or 0))
-        for need_id, total in matched.all()
+        need_id: Coverage(total, Decimal(delivered.get(need_id) or 0))
+        for need_id, total in matched.items()
     }
 
 
 async def accepted_quantity(session: AsyncSession, need_id: int) -> Decimal:
-    return (await coverage(session, [need_id])).get(need_id, Coverage()).matched
+    """What the need's accepted matches cover, in one statement."""
+    return (await _matched(session, [need_id])).get(need_id, Decimal(0))
 
 
-async def delivered_quantity(session: AsyncSession, need_id: int) -> Decimal:
-    """What was delivered through the need's accepted matches (disputed deliveries aside)."""
-    return (await coverage(session, [need_id])).get(need_id, Coverage()).delivered
+def _accepted_of(need_ids: Sequence[int]) -> tuple[sa.ColumnElement[bool], ...]:
+    match = models.Match
+    return col(match.need_id).in_(need_ids), col(match.status) == models.MatchStatus.ACCEPTED
+
+
+async def _matched(session: AsyncSession, need_ids: Sequence[int]) -> dict[int, Decimal]:
+    match = models.Match
+    rows = await session.execute(
+        sa.select(col(match.need_id), sa.func.sum(col(match.quantity)))
+        .where(*_accepted_of(need_ids))
+        .group_by(col(match.need_id))
+    )
+    return {need_id: Decimal(total or 0) for need_id, total in rows.all()}
 
 
 async def get(session: AsyncSession, actor: Actor, *, need_id: int) -> models.Need:
